@@ -1,0 +1,36 @@
+# igcam: the two commands a newcomer needs.
+#   make run   installs missing Debian packages, builds (release), opens the viewer on the bundled demo
+#   make test  installs missing Debian packages, builds (release) and runs the whole test suite
+
+APT_PACKAGES := libdnnl-dev libpng-dev libjpeg62-turbo-dev libncurses-dev ncurses-term tmux chafa
+SWIFT ?= swift
+CONFIG ?= release
+
+.PHONY: run test build deps bench clean
+
+run: deps build
+	.build/$(CONFIG)/igcam
+
+build:
+	$(SWIFT) build -c $(CONFIG) --product igcam
+
+test: deps
+	$(SWIFT) build -c $(CONFIG) --product igcam
+	$(SWIFT) test -c $(CONFIG)
+
+# Install only what is missing (root, or sudo when available).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+bench: build
+	.build/$(CONFIG)/igcam bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// igcam: Integrated Grad-CAM and its peers for ONNX image classifiers, with a
+// terminal viewer. One library of small modules, one thin executable.
+//
+// System libraries sit behind thin C-shim targets (Sources/C*), each used
+// from exactly one Swift module:
+//   CDNNL   -> IGFast     (oneDNN 2.x, the fast backend)
+//   CPNG    -> IGImaging  (libpng simplified API)
+//   CJPEG   -> IGImaging  (libjpeg-turbo)
+//   CNcurses-> IGViewer   (ncursesw)
+
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "igcam",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "igcam", targets: ["igcam"]),
+        .library(name: "IGCam", targets: ["IGEngine", "IGONNX", "IGImaging", "IGModel", "IGExplain", "IGEval", "IGRender", "IGViewer", "IGCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C shims over system libraries.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+
+        // Tensors, graph IR, reference ops (forward + backward), executor.
+        .target(name: "IGEngine", swiftSettings: fast),
+        // The fast backend on oneDNN, held to the reference by tests.
+        .target(name: "IGFast", dependencies: ["IGEngine", "CDNNL"], swiftSettings: fast),
+        // ONNX protobuf reader and lowering into the engine's graph.
+        .target(name: "IGONNX", dependencies: ["IGEngine"], swiftSettings: fast),
+        // PNG/JPEG, resize, normalisation, colour maps, .npy, atomic writes.
+        .target(name: "IGImaging", dependencies: ["CPNG", "CJPEG"], swiftSettings: fast),
+        // A model = ONNX graph + JSON sidecar + backend; classification.
+        .target(name: "IGModel", dependencies: ["IGEngine", "IGFast", "IGONNX", "IGImaging"], swiftSettings: fast),
+        // Explanation methods: Integrated Grad-CAM and peers.
+        .target(name: "IGExplain", dependencies: ["IGEngine", "IGModel", "IGImaging"], swiftSettings: fast),
+        // Metrics and PASCAL-VOC datasets.
+        .target(name: "IGEval", dependencies: ["IGExplain", "IGModel", "IGImaging"], swiftSettings: fast),
+        // Pure terminal rendering: pixels in, cells out.
+        .target(name: "IGRender", dependencies: ["IGImaging"], swiftSettings: fast),
+        // The interactive ncurses viewer.
+        .target(name: "IGViewer", dependencies: ["IGRender", "IGExplain", "IGModel", "IGImaging", "CNcurses"]),
+        // Command line (swift-argument-parser).
+        .target(name: "IGCLI", dependencies: [
+            "IGEngine", "IGONNX", "IGModel", "IGExplain", "IGEval", "IGImaging", "IGRender", "IGViewer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "igcam", dependencies: ["IGCLI"]),
+
+        .testTarget(name: "IGEngineTests", dependencies: ["IGEngine"]),
+        .testTarget(name: "IGFastTests", dependencies: ["IGFast", "IGEngine"]),
+        .testTarget(name: "IGONNXTests", dependencies: ["IGONNX", "IGEngine"]),
+        .testTarget(name: "IGImagingTests", dependencies: ["IGImaging"]),
+        .testTarget(name: "IGModelTests", dependencies: ["IGModel", "IGEngine", "IGImaging"]),
+        .testTarget(name: "IGExplainTests", dependencies: ["IGExplain", "IGModel", "IGEngine"]),
+        .testTarget(name: "IGEvalTests", dependencies: ["IGEval"]),
+        .testTarget(name: "IGRenderTests", dependencies: ["IGRender", "IGImaging"]),
+        .testTarget(name: "IGViewerTests", dependencies: ["IGViewer", "IGRender"]),
+        .testTarget(name: "IGCLITests", dependencies: ["IGCLI"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

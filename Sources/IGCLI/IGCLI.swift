@@ -1,0 +1,5 @@
+import ArgumentParser
+
+public enum IGCLI {
+    public static func run() { print("igcam") }
+}

@@ -1,0 +1,173 @@
+/// The engine's graph: a topologically ordered list of typed nodes over
+/// named tensors. Model importers (ONNX) lower into this; backends run it.
+///
+/// Parameters (conv weights, biases, Gemm matrices, constant operands) are
+/// named entries of `constants`, referenced from node inputs like any other
+/// tensor. Backward never differentiates with respect to a constant.
+
+/// An activation fused into a convolution or Gemm.
+public enum Activation: Sendable, Equatable {
+    case none
+    case relu
+    case clip(min: Float, max: Float)
+}
+
+public struct ConvAttributes: Sendable, Equatable {
+    /// (stride_h, stride_w)
+    public var strides: [Int]
+    /// (top, left, bottom, right)
+    public var pads: [Int]
+    /// (dilation_h, dilation_w)
+    public var dilations: [Int]
+    public var group: Int
+    public var activation: Activation
+
+    public init(strides: [Int] = [1, 1], pads: [Int] = [0, 0, 0, 0], dilations: [Int] = [1, 1],
+                group: Int = 1, activation: Activation = .none) {
+        self.strides = strides; self.pads = pads; self.dilations = dilations
+        self.group = group; self.activation = activation
+    }
+}
+
+public struct PoolAttributes: Sendable, Equatable {
+    /// (k_h, k_w)
+    public var kernel: [Int]
+    public var strides: [Int]
+    /// (top, left, bottom, right)
+    public var pads: [Int]
+    public var dilations: [Int]
+    public var ceilMode: Bool
+    /// AveragePool only: count padded cells in the divisor.
+    public var countIncludePad: Bool
+
+    public init(kernel: [Int], strides: [Int] = [1, 1], pads: [Int] = [0, 0, 0, 0],
+                dilations: [Int] = [1, 1], ceilMode: Bool = false, countIncludePad: Bool = false) {
+        self.kernel = kernel; self.strides = strides; self.pads = pads
+        self.dilations = dilations; self.ceilMode = ceilMode; self.countIncludePad = countIncludePad
+    }
+}
+
+public struct GemmAttributes: Sendable, Equatable {
+    public var alpha: Float
+    public var beta: Float
+    public var transA: Bool
+    public var transB: Bool
+    public var activation: Activation
+    public init(alpha: Float = 1, beta: Float = 1, transA: Bool = false, transB: Bool = false,
+                activation: Activation = .none) {
+        self.alpha = alpha; self.beta = beta; self.transA = transA; self.transB = transB
+        self.activation = activation
+    }
+}
+
+/// Every operation the engine runs. Attributes are resolved at import time
+/// (shape arithmetic is folded away), so each case is fully static.
+public enum Op: Sendable, Equatable {
+    /// inputs: x, W [, B]
+    case conv(ConvAttributes)
+    /// Inference batch norm as a per-channel affine map y = x * scale[c] + shift[c].
+    /// inputs: x, scale [C], shift [C]
+    case batchNorm
+    case relu
+    case clip(min: Float, max: Float)
+    case leakyRelu(alpha: Float)
+    case sigmoid
+    case hardSigmoid(alpha: Float, beta: Float)
+    case hardSwish
+    /// Element-wise with numpy broadcasting; either input may be a constant.
+    case add, sub, mul, div
+    case maxPool(PoolAttributes)
+    case averagePool(PoolAttributes)
+    case globalAveragePool
+    /// Flatten to 2-D at `axis`.
+    case flatten(axis: Int)
+    /// Reshape keeping the batch axis: output is [N] + rest, where `rest` is
+    /// the target shape after its first entry with one -1 / 0 resolved per item.
+    case reshape(shape: [Int])
+    case squeeze(axes: [Int])
+    case unsqueeze(axes: [Int])
+    case transpose(perm: [Int])
+    /// inputs: A, B [, C]
+    case gemm(GemmAttributes)
+    case matMul
+    case concat(axis: Int)
+    case softmax(axis: Int)
+    /// Dropout (inference) and Identity.
+    case identity
+    /// Constant padding; `pads` as ONNX: all begins then all ends.
+    case pad(pads: [Int], value: Float)
+    case reduceMean(axes: [Int], keepDims: Bool)
+
+    /// The op's name as ONNX spells it.
+    public var name: String {
+        switch self {
+        case .conv: return "Conv"
+        case .batchNorm: return "BatchNormalization"
+        case .relu: return "Relu"
+        case .clip: return "Clip"
+        case .leakyRelu: return "LeakyRelu"
+        case .sigmoid: return "Sigmoid"
+        case .hardSigmoid: return "HardSigmoid"
+        case .hardSwish: return "HardSwish"
+        case .add: return "Add"
+        case .sub: return "Sub"
+        case .mul: return "Mul"
+        case .div: return "Div"
+        case .maxPool: return "MaxPool"
+        case .averagePool: return "AveragePool"
+        case .globalAveragePool: return "GlobalAveragePool"
+        case .flatten: return "Flatten"
+        case .reshape: return "Reshape"
+        case .squeeze: return "Squeeze"
+        case .unsqueeze: return "Unsqueeze"
+        case .transpose: return "Transpose"
+        case .gemm: return "Gemm"
+        case .matMul: return "MatMul"
+        case .concat: return "Concat"
+        case .softmax: return "Softmax"
+        case .identity: return "Identity"
+        case .pad: return "Pad"
+        case .reduceMean: return "ReduceMean"
+        }
+    }
+}
+
+public struct Node: Sendable, Equatable {
+    public var name: String
+    public var op: Op
+    public var inputs: [String]
+    public var output: String
+
+    public init(name: String, op: Op, inputs: [String], output: String) {
+        self.name = name; self.op = op; self.inputs = inputs; self.output = output
+    }
+}
+
+public struct Graph: Sendable {
+    /// Topologically sorted.
+    public var nodes: [Node]
+    public var constants: [String: Tensor]
+    /// Name of the image input, NCHW.
+    public var input: String
+    /// Per-item input shape [C, H, W].
+    public var inputShape: [Int]
+    /// Name of the logits output, [N, classes].
+    public var output: String
+    /// Per-item shapes of every non-constant tensor (without the batch axis),
+    /// filled by `inferShapes()`.
+    public var shapes: [String: [Int]]
+    /// Optional friendlier names for tensors (e.g. the PyTorch module path
+    /// `layer4.2` for `/layer4/layer4.2/relu_2/Relu_output_0`).
+    public var aliases: [String: String]
+
+    public init(nodes: [Node], constants: [String: Tensor], input: String, inputShape: [Int],
+                output: String, aliases: [String: String] = [:]) {
+        self.nodes = nodes; self.constants = constants; self.input = input
+        self.inputShape = inputShape; self.output = output; self.shapes = [:]; self.aliases = aliases
+    }
+
+    /// The node that produces `tensor`, if any.
+    public func producer(of tensor: String) -> Node? {
+        nodes.first { $0.output == tensor }
+    }
+}

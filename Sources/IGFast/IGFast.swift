@@ -1,0 +1,1 @@
+// IGFast module

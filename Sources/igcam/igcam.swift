@@ -1,0 +1,6 @@
+import IGCLI
+
+@main
+struct Main {
+    static func main() { IGCLI.run() }
+}

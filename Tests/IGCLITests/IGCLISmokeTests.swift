@@ -1,0 +1,6 @@
+import XCTest
+@testable import IGCLI
+
+final class IGCLISmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import IGEngine
+
+final class IGEngineSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

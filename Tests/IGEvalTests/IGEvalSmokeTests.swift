@@ -1,0 +1,6 @@
+import XCTest
+@testable import IGEval
+
+final class IGEvalSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

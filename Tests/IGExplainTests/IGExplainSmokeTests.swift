@@ -1,0 +1,6 @@
+import XCTest
+@testable import IGExplain
+
+final class IGExplainSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import IGFast
+
+final class IGFastSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

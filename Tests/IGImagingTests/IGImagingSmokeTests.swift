@@ -1,0 +1,6 @@
+import XCTest
+@testable import IGImaging
+
+final class IGImagingSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import IGModel
+
+final class IGModelSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import IGONNX
+
+final class IGONNXSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import IGRender
+
+final class IGRenderSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}

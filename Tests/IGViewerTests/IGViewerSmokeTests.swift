@@ -1,0 +1,6 @@
+import XCTest
+@testable import IGViewer
+
+final class IGViewerSmokeTests: XCTestCase {
+    func testModuleLinks() {}
+}
