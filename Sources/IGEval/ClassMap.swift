@@ -21,38 +21,30 @@ public struct ClassMap: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EvalError.malformedFile(path: path, reason: "cannot be read")
         }
-        let any: Any
-        do { any = try JSONSerialization.jsonObject(with: data) } catch {
-            throw EvalError.malformedFile(path: path, reason: "invalid JSON: \(error.localizedDescription)")
-        }
-        guard let obj = any as? [String: Any] else {
-            throw EvalError.malformedFile(path: path, reason: "top level is not a JSON object")
+        let obj: [String: ClassMapEntry]
+        do { obj = try JSONDecoder().decode([String: ClassMapEntry].self, from: data) } catch {
+            throw EvalError.malformedFile(path: path, reason: "not a JSON object of class-index arrays: \(error)")
         }
         var mapping: [String: [Int]] = [:]
         var unmapped: [String] = []
         for (key, value) in obj {
-            if key == "_none" {
-                guard let names = value as? [String] else {
-                    throw EvalError.malformedFile(path: path, reason: "\"_none\" must be an array of names")
-                }
+            switch (key, value) {
+            case ("_none", .names(let names)):
                 unmapped = names
+            case ("_none", .indices(let idx)) where idx.isEmpty:
+                unmapped = []
+            case ("_none", _):
+                throw EvalError.malformedFile(path: path, reason: "\"_none\" must be an array of names")
+            case (_, _) where key.hasPrefix("_"):
                 continue
-            }
-            if key.hasPrefix("_") { continue }
-            guard let arr = value as? [Any] else {
-                throw EvalError.malformedFile(path: path, reason: "\"\(key)\" must map to an array of class indices")
-            }
-            var idx: [Int] = []
-            for v in arr {
-                let n: Int?
-                if v is Bool { n = nil } else if let i = v as? Int { n = i } else if let d = v as? Double,
-                    d.rounded() == d, abs(d) < 1e9 { n = Int(d) } else { n = nil }
-                guard let n, (0...999).contains(n) else {
-                    throw EvalError.malformedFile(path: path, reason: "\"\(key)\": \(v) is not an ImageNet class index 0...999")
+            case (_, .indices(let idx)):
+                if let bad = idx.first(where: { !(0...999).contains($0) }) {
+                    throw EvalError.malformedFile(path: path, reason: "\"\(key)\": \(bad) is not an ImageNet class index 0...999")
                 }
-                idx.append(n)
+                mapping[key] = idx
+            default:
+                throw EvalError.malformedFile(path: path, reason: "\"\(key)\" must map to an array of integer class indices")
             }
-            mapping[key] = idx
         }
         self.mapping = mapping
         self.unmapped = unmapped.sorted()
@@ -69,5 +61,20 @@ public struct ClassMap: Sendable {
         var best = cs[0]
         for c in cs.dropFirst() where scores[c] > scores[best] { best = c }
         return best
+    }
+}
+
+/// One JSON value of a class-map file: an integer array, a string array, or anything else
+/// (strings, numbers, objects: allowed only under `_` metadata keys).
+enum ClassMapEntry: Decodable {
+    case indices([Int])
+    case names([String])
+    case other
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let v = try? c.decode([Int].self) { self = .indices(v) }
+        else if let v = try? c.decode([String].self) { self = .names(v) }
+        else { self = .other }
     }
 }
