@@ -36,3 +36,11 @@ func pixelSpan(lo: Double, hi: Double, size: Int) -> (Int, Int) {
     }
     return (max(0, a), min(size - 1, b))
 }
+
+extension VOCAnnotation {
+    /// Same as the free function `mask(for:in:includeDifficult:width:height:)`; handy where a
+    /// local variable named `mask` would shadow it.
+    public func mask(for className: String, includeDifficult: Bool, width: Int, height: Int) -> [Bool] {
+        IGEval.mask(for: className, in: self, includeDifficult: includeDifficult, width: width, height: height)
+    }
+}

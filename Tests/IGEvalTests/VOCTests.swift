@@ -82,6 +82,7 @@ final class VOCTests: XCTestCase {
         XCTAssertTrue(m2[4 * 20 + 2]); XCTAssertTrue(m2[9 * 20 + 7]); XCTAssertFalse(m2[10 * 20 + 7])
         XCTAssertEqual(mask(for: "horse", in: ann, includeDifficult: true, width: 10, height: 10).filter { $0 }.count, 0)
         XCTAssertEqual(mask(for: "dog", in: ann, includeDifficult: false, width: 3, height: 3).filter { $0 }.count, 9)
+        XCTAssertEqual(ann.mask(for: "cat", includeDifficult: false, width: 10, height: 10), m)
     }
 
     func testMissingAndMalformedAnnotations() throws {
