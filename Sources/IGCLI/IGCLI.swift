@@ -1,5 +1,50 @@
 import ArgumentParser
+import Foundation
 
+/// The `igcam` command line. Plain `igcam` opens the viewer on the bundled
+/// model and photos.
 public enum IGCLI {
-    public static func run() { print("igcam") }
+    public static func run() {
+        // Keep line-buffered output when piped, so progress and results interleave sanely.
+        setvbuf(stdout, nil, _IOLBF, 0)
+        Igcam.main()
+    }
+}
+
+struct Igcam: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "igcam",
+        abstract: "See what an image classifier looks at: Integrated Grad-CAM and its peers, live in the terminal.",
+        discussion: """
+            With no subcommand, opens the viewer on the bundled EfficientNet-Lite0 and photos.
+            Models are ONNX files with an optional JSON sidecar (NAME.json next to NAME.onnx).
+            """,
+        subcommands: [View.self, Classify.self, Layers.self, Explain.self, Bench.self, Demo.self],
+        defaultSubcommand: View.self
+    )
+}
+
+/// Options shared by every command that loads a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "ONNX model file (default: the bundled EfficientNet-Lite0).")
+    var model: String?
+
+    @Option(name: .long, help: "Engine: fast (oneDNN) or reference (plain Swift, slow).")
+    var backend: String = "fast"
+
+    @Option(name: .long, help: "Threads for the fast engine (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Resize mode, overriding the sidecar: stretch or crop.")
+    var resize: String?
+}
+
+/// A failure the user can act on: printed as `igcam: error: ...`, exit 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+func writeStderr(_ s: String) {
+    FileHandle.standardError.write(s.data(using: .utf8) ?? Data())
 }

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import IGEngine
+import IGExplain
+import IGModel
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the engine: forward, forward + backward to the target layer, or one explanation per run.",
+        discussion: """
+            One warm-up run, then --runs timed runs on a real photo (the first bundled one unless --image).
+            Prints min and median milliseconds. tools/bench_vs_pytorch.py runs the same work in PyTorch,
+            interleaved, and prints the ratios.
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var selection: ExplainSelection
+
+    @Option(name: .long, help: "Batch size N for forward and forward+backward.")
+    var batch: Int = 1
+
+    @Option(name: .long, help: "Timed runs.")
+    var runs: Int = 10
+
+    @Option(name: .long, help: "Image to run on (default: the first bundled photo).")
+    var image: String?
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        guard batch >= 1, runs >= 1 else { throw CLIError("--batch and --runs must be at least 1") }
+        let model = try modelOptions.load()
+        guard let path = image ?? Assets.photos().first else { throw CLIError("no image: pass --image") }
+        let img = try readImage(path)
+        let layer = try model.layer(selection.layer)
+        let threads = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        var doc: [String: Any] = ["runs": runs, "batch": batch, "threads": threads, "model": model.path,
+                                  "layer": layer, "backend": modelOptions.backend]
+        if !selection.method.isEmpty {
+            let options = try selection.options()
+            for m in try selection.methods() {
+                let t = try time(runs) {
+                    let ex = Explainer(model: model, image: img)
+                    let cls = try selection.classIndex(model, ex)
+                    _ = try ex.explain(m, layer: layer, classIndex: cls, options: options)
+                }
+                doc[m.rawValue] = t.json
+                if m == .integratedGradCAM { doc["steps"] = options.steps }
+                if !json { print(String(format: "%-22@ %9.2f ms median  %9.2f ms min", m.rawValue, t.median, t.min)) }
+            }
+        } else {
+            let x = tileBatch(model.input(img), to: batch)
+            let classes = try [Int](repeating: model.top(model.engine.forward(x.item(0)), k: 1)[0][0].classIndex, count: batch)
+            let fwd = try time(runs) { _ = try model.engine.forward(x) }
+            let fb = try time(runs) { _ = try model.engine.gradient(x, layer: layer, classes: classes, capture: []) }
+            doc["forward"] = fwd.json
+            doc["forward_backward"] = fb.json
+            if !json {
+                print("\(model.name)  batch \(batch)  threads \(threads)  layer \(layer)")
+                print(String(format: "forward            %9.2f ms median  %9.2f ms min", fwd.median, fwd.min))
+                print(String(format: "forward+backward   %9.2f ms median  %9.2f ms min  (%.2fx forward)", fb.median, fb.min, fb.median / fwd.median))
+            }
+        }
+        if json { try printJSON(doc) }
+    }
+}
+
+struct Timing {
+    var median: Double
+    var min: Double
+    var json: [String: Double] { ["median_ms": median, "min_ms": min] }
+}
+
+/// One warm-up call, then `runs` timed calls.
+func time(_ runs: Int, _ body: () throws -> Void) throws -> Timing {
+    try body()
+    var ms = [Double]()
+    for _ in 0..<runs {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try body()
+        ms.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+    }
+    ms.sort()
+    let med = ms.count % 2 == 1 ? ms[ms.count / 2] : (ms[ms.count / 2 - 1] + ms[ms.count / 2]) / 2
+    return Timing(median: med, min: ms[0])
+}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import IGExplain
+import IGImaging
+import IGModel
+
+/// Options that pick what to explain, shared by explain and bench.
+struct ExplainSelection: ParsableArguments {
+    @Option(name: .long, parsing: .singleValue,
+            help: "Method, repeatable or comma-separated: \(Method.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var method: [String] = []
+
+    @Option(name: .long, help: "Target layer: exported name or a unique shorter form such as a module path (default: the model's).")
+    var layer: String?
+
+    @Option(name: .long, help: "Class index or label (default: the top-1 prediction).")
+    var `class`: String?
+
+    @Option(name: .long, help: "Integrated Grad-CAM steps m.")
+    var steps: Int = 50
+
+    @Option(name: .long, help: "Integrated Grad-CAM baseline: black, mean, blur[:sigma], noise[:seed].")
+    var baseline: String = "black"
+
+    @Option(name: .long, help: "Integrated Grad-CAM reading: figure or authors-code.")
+    var reading: String = "figure"
+
+    func methods(default d: Method = .integratedGradCAM) throws -> [Method] {
+        let names = method.flatMap { $0.split(separator: ",").map(String.init) }
+        if names.isEmpty { return [d] }
+        return try names.map { n in
+            guard let m = Method(name: n) else {
+                throw CLIError("unknown method '\(n)' (choose: \(Method.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return m
+        }
+    }
+
+    func options() throws -> ExplainOptions {
+        guard steps >= 1 else { throw CLIError("--steps must be at least 1 (got \(steps))") }
+        guard let b = Baseline(name: baseline) else { throw CLIError("unknown baseline '\(baseline)' (choose: black, mean, blur[:sigma], noise[:seed])") }
+        guard let r = Reading(rawValue: reading) else { throw CLIError("unknown reading '\(reading)' (choose: figure, authors-code)") }
+        return ExplainOptions(steps: steps, baseline: b, reading: r)
+    }
+
+    func classIndex(_ model: Model, _ ex: Explainer) throws -> Int {
+        if let c = self.class { return try model.resolveClass(c) }
+        return try ex.top(1)[0].classIndex
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain one image: write an overlay PNG and/or the raw map as .npy, or print JSON.",
+        discussion: """
+            The raw map (--raw) is the map at the target layer's resolution, before upsampling and before any
+            normalisation, float32 (h, w). With several methods, each output name gets the method's name
+            appended (overlay-grad-cam.png). Files are written to a temporary name and renamed, never half-written.
+            """)
+
+    @Argument(help: "PNG or JPEG image.")
+    var image: String
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var selection: ExplainSelection
+
+    @Option(name: .long, help: "Overlay PNG to write.")
+    var output: String?
+
+    @Option(name: .long, help: "Raw map .npy to write.")
+    var raw: String?
+
+    @Option(name: .long, help: "Colour map: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var colormap: String = "jet"
+
+    @Option(name: .long, help: "Heatmap opacity in the overlay, 0...1.")
+    var opacity: Float = 0.5
+
+    @Flag(name: .long, help: "Print JSON: class, label, score, method, every option, map shape, time.")
+    var json = false
+
+    func run() throws {
+        let methods = try selection.methods()
+        let options = try selection.options()
+        guard let cmap = ColorMap(rawValue: colormap) else {
+            throw CLIError("unknown colour map '\(colormap)' (choose: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard (0...1).contains(opacity) else { throw CLIError("--opacity must be within 0...1") }
+        let img = try readImage(image)
+        let model = try modelOptions.load()
+        let layer = try model.layer(selection.layer)
+        let ex = Explainer(model: model, image: img)
+        let cls = try selection.classIndex(model, ex)
+        var docs = [[String: Any]]()
+        for m in methods {
+            let e = try ex.explain(m, layer: layer, classIndex: cls, options: options)
+            let suffix = methods.count > 1 ? "-" + m.rawValue : ""
+            if let raw {
+                try writeNPY(e.map, shape: [e.height, e.width], to: suffixed(raw, suffix))
+            }
+            if let output {
+                let ov = overlayOnImage(img, model: model, explanation: e, colorMap: cmap, opacity: opacity)
+                try savePNG(ov, to: suffixed(output, suffix))
+            }
+            if json {
+                docs.append(describe(e, model: model))
+            } else {
+                let wrote = [output.map { suffixed($0, suffix) }, raw.map { suffixed($0, suffix) }].compactMap { $0 }
+                print(String(format: "%@  class %d (%@)  logit %.3f  map %dx%d  %.1f ms%@", m.rawValue, cls, e.label,
+                             Double(e.score), e.height, e.width, e.seconds * 1000,
+                             wrote.isEmpty ? "" : "  -> " + wrote.joined(separator: ", ")))
+            }
+        }
+        if json { try printJSON(docs.count == 1 ? docs[0] : docs) }
+    }
+}
+
+/// `a/b.png` + `-x` -> `a/b-x.png`.
+func suffixed(_ path: String, _ suffix: String) -> String {
+    guard !suffix.isEmpty else { return path }
+    let url = URL(fileURLWithPath: path)
+    let ext = url.pathExtension
+    let base = url.deletingPathExtension().path
+    return ext.isEmpty ? base + suffix : base + suffix + "." + ext
+}
+
+func describe(_ e: Explanation, model: Model) -> [String: Any] {
+    var d: [String: Any] = [
+        "method": e.method.rawValue, "class": e.classIndex, "label": e.label,
+        "score": Double(e.score), "probability": Double(e.probability), "layer": e.layer,
+        "map_shape": [e.height, e.width], "seconds": e.seconds, "scaling": e.scaling,
+        "model": model.path, "resize": model.preprocessing.resize.rawValue,
+    ]
+    if e.method == .integratedGradCAM {
+        d["steps"] = e.options.steps
+        d["baseline"] = e.options.baseline.description
+        d["reading"] = e.options.reading.rawValue
+    }
+    return d
+}
+
+/// The region of the original image that the network saw (the whole image
+/// for stretch, the centre crop for crop), in image pixels.
+func inputRegion(_ img: RGBImage, _ p: Preprocessing) -> (x: Int, y: Int, width: Int, height: Int) {
+    guard p.resize == .crop else { return (0, 0, img.width, img.height) }
+    // The shorter side is scaled to the target, then the centre is cut out.
+    let s = max(Double(p.width) / Double(img.width), Double(p.height) / Double(img.height))
+    let w = min(img.width, Int((Double(p.width) / s).rounded()))
+    let h = min(img.height, Int((Double(p.height) / s).rounded()))
+    return ((img.width - w) / 2, (img.height - h) / 2, w, h)
+}
+
+/// The heatmap over the part of the image the network saw, at the image's resolution.
+func overlayOnImage(_ img: RGBImage, model: Model, explanation e: Explanation, colorMap: ColorMap, opacity: Float) -> RGBImage {
+    let r = inputRegion(img, model.preprocessing)
+    var region = RGBImage(width: r.width, height: r.height)
+    for y in 0..<r.height { for x in 0..<r.width { region.setPixel(x: x, y: y, img.pixel(x: r.x + x, y: r.y + y)) } }
+    return overlay(image: region, map: e.map, mapWidth: e.width, mapHeight: e.height, colorMap: colorMap, opacity: opacity)
+}

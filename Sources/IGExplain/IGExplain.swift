@@ -1,1 +1,0 @@
-// IGExplain module

@@ -1,0 +1,102 @@
+/// The explanation methods, by their canonical names.
+public enum Method: String, CaseIterable, Sendable, Codable {
+    case integratedGradCAM = "integrated-grad-cam"
+    case gradCAM = "grad-cam"
+    case gradCAMPlusPlus = "grad-cam++"
+    case xgradCAM = "xgrad-cam"
+    case hiresCAM = "hires-cam"
+    case layerCAM = "layer-cam"
+    case scoreCAM = "score-cam"
+    case ablationCAM = "ablation-cam"
+
+    /// Short names accepted wherever a method is named.
+    public static let aliases: [String: Method] = [
+        "igc": .integratedGradCAM, "igcam": .integratedGradCAM, "integrated": .integratedGradCAM,
+        "gc": .gradCAM, "gradcam": .gradCAM, "gcpp": .gradCAMPlusPlus, "gradcam++": .gradCAMPlusPlus,
+        "grad-cam-pp": .gradCAMPlusPlus, "xgc": .xgradCAM, "xgradcam": .xgradCAM, "hires": .hiresCAM,
+        "hirescam": .hiresCAM, "layercam": .layerCAM, "lc": .layerCAM, "score": .scoreCAM, "scorecam": .scoreCAM,
+        "ablation": .ablationCAM, "ablationcam": .ablationCAM,
+    ]
+
+    /// Parses a canonical name or an alias (case-insensitive).
+    public init?(name: String) {
+        let n = name.lowercased()
+        if let m = Method(rawValue: n) ?? Method.aliases[n] { self = m } else { return nil }
+    }
+
+    /// A short label for narrow displays.
+    public var shortName: String {
+        switch self {
+        case .integratedGradCAM: return "IG-CAM"
+        case .gradCAM: return "Grad-CAM"
+        case .gradCAMPlusPlus: return "Grad-CAM++"
+        case .xgradCAM: return "XGrad-CAM"
+        case .hiresCAM: return "HiResCAM"
+        case .layerCAM: return "LayerCAM"
+        case .scoreCAM: return "Score-CAM"
+        case .ablationCAM: return "Ablation-CAM"
+        }
+    }
+
+    /// Methods that take many passes and report progress as they go.
+    public var isProgressive: Bool { self == .integratedGradCAM || self == .scoreCAM || self == .ablationCAM }
+}
+
+/// The reference image at the start of Integrated Grad-CAM's path.
+public enum Baseline: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// All pixels zero before normalisation (the authors' choice; the default).
+    case black
+    /// Zero after normalisation: every pixel at the model's mean colour.
+    case mean
+    /// The image blurred with a Gaussian of this sigma in pixels.
+    case blur(sigma: Float)
+    /// Uniform noise in [0, 1] pixel space from this seed.
+    case noise(seed: UInt64)
+
+    public static let cycle: [Baseline] = [.black, .mean, .blur(sigma: 8), .noise(seed: 0)]
+
+    public init?(name: String) {
+        let parts = name.lowercased().split(separator: ":", maxSplits: 1).map(String.init)
+        switch parts[0] {
+        case "black": self = .black
+        case "mean": self = .mean
+        case "blur":
+            guard let s = parts.count > 1 ? Float(parts[1]) : 8, s > 0 else { return nil }
+            self = .blur(sigma: s)
+        case "noise":
+            guard let s = parts.count > 1 ? UInt64(parts[1]) : 0 else { return nil }
+            self = .noise(seed: s)
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .black: return "black"
+        case .mean: return "mean"
+        case .blur(let s): return "blur:\(s == s.rounded() ? String(Int(s)) : String(s))"
+        case .noise(let seed): return "noise:\(seed)"
+        }
+    }
+}
+
+/// The two readings of Integrated Grad-CAM (METHODS.md).
+public enum Reading: String, Sendable, CaseIterable, Codable {
+    /// sum_{k=1..m} ReLU(sum_c (A^c(x_k) - A^c(x')) GAP(dy/dA^c(x_k))): the paper's figure; the default.
+    case figure
+    /// sum_{k=0..m-1} ReLU(sum_c A^c(x_k) GAP(dy/dA^c(x_k))): the authors' notebook.
+    case authorsCode = "authors-code"
+}
+
+/// Everything that decides an explanation besides the image and model.
+public struct ExplainOptions: Sendable, Equatable, Hashable {
+    /// Integrated Grad-CAM steps m (the authors' default is 50).
+    public var steps: Int = 50
+    public var baseline: Baseline = .black
+    public var reading: Reading = .figure
+    /// Upper bound on the activations a micro-batch may hold, in bytes.
+    public var memoryBudget: Int = 1 << 30
+    public init(steps: Int = 50, baseline: Baseline = .black, reading: Reading = .figure, memoryBudget: Int = 1 << 30) {
+        self.steps = steps; self.baseline = baseline; self.reading = reading; self.memoryBudget = memoryBudget
+    }
+}

@@ -1,0 +1,50 @@
+import IGEngine
+import IGImaging
+import IGModel
+
+/// Score-CAM (Wang et al. 2020): H_k = minmax(Up(A^k)) upsampled bilinearly
+/// to the input size; the score of channel k is the softmax probability of
+/// the class on the normalised input multiplied by H_k (as the reference
+/// code does: no channel softmax, no baseline subtraction);
+/// L = ReLU(sum_k score_k A^k). One forward pass per channel, batched; the
+/// probabilities of every class are cached, so another class is free.
+extension Explainer {
+    func scoreCAM(layer: String, classIndex: Int, channels: Int, height: Int, width: Int,
+                  options: ExplainOptions, progress: ProgressHandler?, cancel: CancellationToken?) throws -> [Float] {
+        let captured = try forwardAtImage(layer: layer)
+        guard let a = captured[layer] else { throw ModelError("layer '\(layer)' was not captured") }
+        let hw = height * width
+        let p = model.preprocessing
+        let plane = p.height * p.width
+        var scores = locked { scoreCache[layer] } ?? [[Float]?](repeating: nil, count: channels)
+        let missing = (0..<channels).filter { scores[$0] == nil }
+        let batch = microBatch(budget: options.memoryBudget, tensors: allTensors)
+        var next = 0
+        while next < missing.count {
+            if cancel?.isCancelled == true { throw Cancelled() }
+            let chunk = Array(missing[next ..< min(next + batch, missing.count)])
+            next += chunk.count
+            var items = [Tensor]()
+            for k in chunk {
+                let up = upsampleBilinear(Array(a.data[k * hw ..< (k + 1) * hw]), height: height, width: width,
+                                          toHeight: p.height, toWidth: p.width)
+                let mask = CAM.minMax(up)
+                var t = input
+                for c in 0..<3 { for i in 0..<plane { t.data[c * plane + i] *= mask[i] } }
+                items.append(t)
+            }
+            let logits = try model.engine.forward(Tensor.batch(items))
+            let k = logits.count / chunk.count
+            for (j, ch) in chunk.enumerated() { scores[ch] = softmax(Array(logits.data[j * k ..< (j + 1) * k])) }
+            let snapshot = scores
+            locked { scoreCache[layer] = snapshot }
+            if let progress {
+                let done = channels - snapshot.filter { $0 == nil }.count
+                let w = snapshot.map { $0?[classIndex] ?? 0 }
+                progress(Progress(map: CAM.weightedSum(a.data[...], weights: w, hw: hw), height: height, width: width,
+                                  done: done, total: channels))
+            }
+        }
+        return CAM.weightedSum(a.data[...], weights: scores.map { $0?[classIndex] ?? 0 }, hw: hw)
+    }
+}

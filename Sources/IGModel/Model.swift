@@ -1,0 +1,179 @@
+import Foundation
+import IGEngine
+import IGFast
+import IGImaging
+import IGONNX
+
+/// Which engine runs the network.
+public enum Backend: String, Sendable, CaseIterable {
+    /// oneDNN, blocked layouts (the default).
+    case fast
+    /// Plain Swift, one op at a time: slow, obviously right.
+    case reference
+}
+
+/// How to turn a photo into the network's input.
+public struct Preprocessing: Sendable, Equatable {
+    public init(height: Int, width: Int, mean: [Float], std: [Float], resize: ResizeMode) {
+        self.height = height; self.width = width; self.mean = mean; self.std = std; self.resize = resize
+    }
+
+    public var height: Int
+    public var width: Int
+    public var mean: [Float]
+    public var std: [Float]
+    public var resize: ResizeMode
+
+    /// Stated defaults for a model without a sidecar: the input size from the
+    /// graph, ImageNet mean/std, straight stretch.
+    public static let imagenetMean: [Float] = [0.485, 0.456, 0.406]
+    public static let imagenetStd: [Float] = [0.229, 0.224, 0.225]
+}
+
+/// One class prediction.
+public struct Prediction: Sendable, Equatable, Codable {
+    public var classIndex: Int
+    public var label: String
+    public var probability: Float
+    public var logit: Float
+}
+
+/// A loaded classifier: its graph, the engine that runs it, its
+/// preprocessing, labels and default target layer.
+public final class Model: @unchecked Sendable {
+    public let path: String
+    public let name: String
+    public let graph: Graph
+    public let engine: InferenceEngine
+    public let preprocessing: Preprocessing
+    public let labels: [String]
+    public let defaultLayer: String
+
+    /// A model from a graph already in memory (tests, demos, other importers).
+    public init(graph: Graph, name: String, engine: InferenceEngine, preprocessing: Preprocessing,
+                labels: [String], defaultLayer: String, path: String = "") {
+        self.path = path
+        self.name = name
+        self.graph = graph
+        self.engine = engine
+        self.preprocessing = preprocessing
+        self.labels = labels
+        self.defaultLayer = defaultLayer
+    }
+
+    /// Loads `path` (ONNX) and its sidecar; explicit arguments override the sidecar.
+    public convenience init(path: String, backend: Backend = .fast, threads: Int? = nil,
+                            inputSize: [Int]? = nil, mean: [Float]? = nil, std: [Float]? = nil,
+                            resize: ResizeMode? = nil, defaultLayer: String? = nil) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw ModelError("\(path): no such model file") }
+        let graph = try ONNXImporter.load(path: path)
+        let sidecar = try Sidecar.load(forModel: path) ?? Sidecar()
+        let engine: InferenceEngine
+        switch backend {
+        case .fast: engine = try FastEngine(graph: graph, threads: threads)
+        case .reference: engine = ReferenceEngine(graph: graph)
+        }
+        let size = inputSize ?? sidecar.inputSize ?? [graph.inputShape[1], graph.inputShape[2]]
+        guard size.count == 2, size[0] == graph.inputShape[1], size[1] == graph.inputShape[2] else {
+            throw ModelError("\(path): input size \(size) does not match the graph's \(graph.inputShape)")
+        }
+        let m = mean ?? sidecar.mean ?? Preprocessing.imagenetMean
+        let s = std ?? sidecar.std ?? Preprocessing.imagenetStd
+        guard m.count == 3, s.count == 3, s.allSatisfy({ $0 > 0 }) else {
+            throw ModelError("\(path): mean and std need 3 values each, std positive (got \(m), \(s))")
+        }
+        var mode = ResizeMode.stretch
+        if let r = resize { mode = r } else if let r = sidecar.resize {
+            guard let parsed = ResizeMode(rawValue: r) else {
+                throw ModelError("\(Sidecar.path(forModel: path)): resize must be 'stretch' or 'crop', not '\(r)'")
+            }
+            mode = parsed
+        }
+        let classes = graph.shapes[graph.output]?.last ?? 0
+        let l = try sidecar.resolvedLabels(sidecarPath: Sidecar.path(forModel: path)) ?? []
+        let layer: String
+        if let d = defaultLayer ?? sidecar.defaultLayer {
+            layer = try graph.resolveLayer(d)
+        } else if let last = graph.candidateLayers.last(where: { $0.shape.count == 3 && $0.shape[1] > 1 }) {
+            layer = last.name
+        } else {
+            throw ModelError("\(path): no convolutional layer to explain; name one with --layer")
+        }
+        self.init(graph: graph, name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
+                  engine: engine,
+                  preprocessing: Preprocessing(height: size[0], width: size[1], mean: m, std: s, resize: mode),
+                  labels: l.count == classes ? l : (0..<classes).map { "class \($0)" },
+                  defaultLayer: layer, path: path)
+    }
+
+    public var classCount: Int { labels.count }
+
+    public func label(_ c: Int) -> String { c >= 0 && c < labels.count ? labels[c] : "class \(c)" }
+
+    /// Resolves a layer as the exporter wrote it or by a shorter unique form.
+    public func layer(_ name: String?) throws -> String {
+        guard let name else { return defaultLayer }
+        return try graph.resolveLayer(name)
+    }
+
+    /// Per-item shape [C, h, w] of a tensor.
+    public func shape(of tensor: String) -> [Int] { graph.shapes[tensor] ?? [] }
+
+    /// The image resized/cropped to the input size, in pixel space [0, 1], CHW.
+    public func pixels(_ image: RGBImage) -> [Float] {
+        let p = preprocessing
+        return preprocess(image, height: p.height, width: p.width, mode: p.resize, mean: [0, 0, 0], std: [1, 1, 1])
+    }
+
+    /// Pixel-space CHW values normalised with the model's mean and std, as a batch of one.
+    public func normalize(_ pixels: [Float]) -> Tensor {
+        let p = preprocessing
+        let plane = p.height * p.width
+        var d = pixels
+        for c in 0..<3 { for i in 0..<plane { d[c * plane + i] = (d[c * plane + i] - p.mean[c]) / p.std[c] } }
+        return Tensor(shape: [1, 3, p.height, p.width], data: d)
+    }
+
+    /// The network input for an image.
+    public func input(_ image: RGBImage) -> Tensor { normalize(pixels(image)) }
+
+    /// Resolves a class given as an index or as (part of) a label.
+    public func resolveClass(_ text: String) throws -> Int {
+        if let i = Int(text) {
+            guard i >= 0, i < classCount else { throw ModelError("class \(i) is out of range 0..<\(classCount)") }
+            return i
+        }
+        let q = text.lowercased()
+        if let exact = labels.firstIndex(where: { $0.lowercased() == q }) { return exact }
+        let hits = labels.indices.filter { labels[$0].lowercased().contains(q) }
+        if hits.count == 1 { return hits[0] }
+        if hits.isEmpty { throw ModelError("no class named '\(text)'") }
+        let some = hits.prefix(5).map { "\($0) (\(labels[$0]))" }.joined(separator: ", ")
+        throw ModelError("class '\(text)' is ambiguous: \(some)\(hits.count > 5 ? ", ..." : "")")
+    }
+
+    /// Top-k predictions for each item of a batch of logits.
+    public func top(_ logits: Tensor, k: Int) -> [[Prediction]] {
+        let n = logits.shape[0], c = logits.count / n
+        return (0..<n).map { i in
+            let row = Array(logits.data[i * c ..< (i + 1) * c])
+            let probs = softmax(row)
+            return row.indices.sorted { row[$0] > row[$1] }.prefix(max(1, k)).map {
+                Prediction(classIndex: $0, label: label($0), probability: probs[$0], logit: row[$0])
+            }
+        }
+    }
+
+    /// Top-k classes for one image.
+    public func classify(_ image: RGBImage, top k: Int = 5) throws -> [Prediction] {
+        top(try engine.forward(input(image)), k: k)[0]
+    }
+}
+
+/// Numerically stable softmax of one row.
+public func softmax(_ row: [Float]) -> [Float] {
+    let m = row.max() ?? 0
+    let e = row.map { expf($0 - m) }
+    let s = e.reduce(0, +)
+    return e.map { $0 / s }
+}

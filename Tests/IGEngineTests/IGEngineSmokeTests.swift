@@ -1,6 +1,0 @@
-import XCTest
-@testable import IGEngine
-
-final class IGEngineSmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}
