@@ -275,7 +275,11 @@ def export_torch(name, cls, chw, refs=True):
 
 # ------------------------------------------------------------ hand-built graphs
 
-def hand_model(name, nodes, inits, in_shape, out_name="output", opset=13, x=None):
+def hand_model(name, nodes, inits, in_shape, out_name="output", opset=13, x=None, ref=None):
+    """Build, save and make the reference for a hand-written graph. `ref`
+    (x, {initializer: tensor}) -> y computes it with PyTorch; otherwise
+    onnx.reference is used (its BatchNormalization disagrees with PyTorch,
+    so graphs with BN pass a `ref`)."""
     graph = helper.make_graph(
         nodes, name,
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N"] + list(in_shape[1:]))],
@@ -285,8 +289,13 @@ def hand_model(name, nodes, inits, in_shape, out_name="output", opset=13, x=None
     model.ir_version = 7
     if x is None:
         x = np.random.randn(*in_shape).astype(np.float32)
-    from onnx.reference import ReferenceEvaluator
-    y = ReferenceEvaluator(model).run(None, {"input": x})[0]
+    if ref is not None:
+        w = {i.name: torch.tensor(numpy_helper.to_array(i).astype(np.float32)) for i in inits}
+        with torch.no_grad():
+            y = ref(torch.tensor(x), w).numpy()
+    else:
+        from onnx.reference import ReferenceEvaluator
+        y = ReferenceEvaluator(model).run(None, {"input": x})[0]
     onnx.save(model, os.path.join(OUT, name + ".onnx"))
     save_ref(name, x, y)
     print(name)
@@ -313,7 +322,8 @@ def make_hand_models():
         helper.make_tensor("b", TensorProto.FLOAT, [4], rng.standard_normal(4).tolist()),
         helper.make_tensor("mu", TensorProto.FLOAT, [4], rng.standard_normal(4).tolist()),
         helper.make_tensor("var", TensorProto.FLOAT, [4], (rng.random(4) + 0.5).tolist()),
-    ], (1, 3, 6, 6), opset=9)
+    ], (1, 3, 6, 6), opset=9, ref=lambda x, w: F.batch_norm(
+        F.conv2d(x, w["w16"], padding=1) * w["scale64"], w["mu"], w["var"], w["g"], w["b"], eps=1e-3).clamp(-0.5, 0.75))
 
     # Opset-11 Clip with only a max input (min missing), AveragePool
     # auto_pad SAME_LOWER / MaxPool SAME_UPPER, Pad from inputs, ReduceMean
@@ -340,6 +350,31 @@ def make_hand_models():
         numpy_helper.from_array(np.array([0], np.int64), "ax0"),
         numpy_helper.from_array(np.array([-1], np.int64), "minus1"),
     ], (1, 2, 7, 9), opset=18)
+
+    # Conv -> BN that folds, and Conv -> BN whose conv output has another
+    # consumer (stays a standalone batch norm).
+    def bn_params(prefix, c):
+        return [numpy_helper.from_array(rng.standard_normal(c).astype(np.float32) * 0.5 + 1, prefix + "_g"),
+                numpy_helper.from_array(rng.standard_normal(c).astype(np.float32) * 0.2, prefix + "_b"),
+                numpy_helper.from_array(rng.standard_normal(c).astype(np.float32) * 0.3, prefix + "_m"),
+                numpy_helper.from_array((rng.random(c) + 0.5).astype(np.float32), prefix + "_v")]
+    def conv_bn_fold_ref(x, w):
+        y1 = F.batch_norm(F.conv2d(x, w["w1"], w["b1"], padding=1), w["bn1_m"], w["bn1_v"], w["bn1_g"], w["bn1_b"], eps=1e-5)
+        c2 = F.conv2d(F.relu(y1), w["w2"], stride=2)
+        return F.batch_norm(c2, w["bn2_m"], w["bn2_v"], w["bn2_g"], w["bn2_b"], eps=1e-3) + c2
+
+    hand_model("conv_bn_fold", [
+        helper.make_node("Conv", ["input", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+        helper.make_node("BatchNormalization", ["c1", "bn1_g", "bn1_b", "bn1_m", "bn1_v"], ["y1"], name="bn1"),
+        helper.make_node("Relu", ["y1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], strides=[2, 2], name="conv2"),
+        helper.make_node("BatchNormalization", ["c2", "bn2_g", "bn2_b", "bn2_m", "bn2_v"], ["y2"], epsilon=1e-3, name="bn2"),
+        helper.make_node("Add", ["y2", "c2"], ["output"], name="add"),
+    ], [
+        numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32) * 0.3, "w1"),
+        numpy_helper.from_array(rng.standard_normal(4).astype(np.float32) * 0.1, "b1"),
+        numpy_helper.from_array(rng.standard_normal((5, 4, 3, 3)).astype(np.float32) * 0.3, "w2"),
+    ] + bn_params("bn1", 4) + bn_params("bn2", 5), (1, 3, 8, 8), opset=13, ref=conv_bn_fold_ref)
 
     # Unsupported op made by hand: GridSample.
     g = helper.make_graph(
