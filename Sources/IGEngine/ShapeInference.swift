@@ -55,15 +55,29 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
         guard r >= 0, r < rank else { throw fail("axis \(a) out of range for rank \(rank)") }
         return r
     }
+    func count(_ s: [Int]) throws -> Int {
+        var n = 1
+        for d in s {
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            guard !o, p < 1 << 48 else { throw fail("shape \(s) is too large") }
+            n = p
+        }
+        return n
+    }
+    func small(_ v: [Int]) -> Bool { v.allSatisfy { abs($0) < 1 << 24 } }
     try need(1)
     let x = inputs[0]
-    guard x.allSatisfy({ $0 >= 0 }) else { throw fail("negative dimension in \(x)") }
+    for s in inputs {
+        guard s.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else { throw fail("dimension out of range in \(s)") }
+        _ = try count(s)
+    }
     switch op {
     case .conv(let a):
         try need(2)
         let w = inputs[1]
         guard x.count == 4, w.count == 4 else { throw fail("expects 4-D input and weight, got \(x) and \(w)") }
-        guard a.strides.count == 2, a.pads.count == 4, a.dilations.count == 2, a.group >= 1,
+        guard a.strides.count == 2, a.pads.count == 4, a.dilations.count == 2, a.group >= 1, a.group < 1 << 24,
+              small(a.strides), small(a.pads), small(a.dilations),
               a.strides.allSatisfy({ $0 >= 1 }), a.dilations.allSatisfy({ $0 >= 1 }), a.pads.allSatisfy({ $0 >= 0 }) else {
             throw fail("bad attributes \(a)")
         }
@@ -71,7 +85,7 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
             throw fail("input has \(x[1]) channels but weight \(w) with group \(a.group) expects \(w[1] * a.group)")
         }
         if inputs.count > 2 {
-            guard inputs[2].reduce(1, *) == w[0] else { throw fail("bias \(inputs[2]) does not match \(w[0]) output channels") }
+            guard try count(inputs[2]) == w[0] else { throw fail("bias \(inputs[2]) does not match \(w[0]) output channels") }
         }
         let h = windowOutput(x[2], kernel: w[2], stride: a.strides[0], padBegin: a.pads[0], padEnd: a.pads[2], dilation: a.dilations[0], ceil: false)
         let ww = windowOutput(x[3], kernel: w[3], stride: a.strides[1], padBegin: a.pads[1], padEnd: a.pads[3], dilation: a.dilations[1], ceil: false)
@@ -80,7 +94,7 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
     case .batchNorm:
         try need(3)
         guard x.count >= 2 else { throw fail("expects at least 2-D input, got \(x)") }
-        guard inputs[1].reduce(1, *) == x[1], inputs[2].reduce(1, *) == x[1] else {
+        guard try count(inputs[1]) == x[1], try count(inputs[2]) == x[1] else {
             throw fail("scale \(inputs[1]) / shift \(inputs[2]) do not match \(x[1]) channels")
         }
         return x
@@ -93,6 +107,7 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
     case .maxPool(let a), .averagePool(let a):
         guard x.count == 4 else { throw fail("expects 4-D input, got \(x)") }
         guard a.kernel.count == 2, a.strides.count == 2, a.pads.count == 4, a.dilations.count == 2,
+              small(a.kernel), small(a.strides), small(a.pads), small(a.dilations),
               a.kernel.allSatisfy({ $0 >= 1 }), a.strides.allSatisfy({ $0 >= 1 }), a.dilations.allSatisfy({ $0 >= 1 }),
               a.pads.allSatisfy({ $0 >= 0 }) else { throw fail("bad attributes \(a)") }
         guard a.pads[0] < a.kernel[0] * a.dilations[0], a.pads[2] < a.kernel[0] * a.dilations[0],
@@ -108,10 +123,12 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
         return [x[0], x[1]] + Array(repeating: 1, count: x.count - 2)
     case .flatten(let ax):
         let a = try axis(ax, x.count + 1)
-        return [x[..<a].reduce(1, *), x[a...].reduce(1, *)]
+        return [try count(Array(x[..<a])), try count(Array(x[a...]))]
     case .reshape(let target):
-        guard !x.isEmpty, !target.isEmpty else { throw fail("cannot keep the batch axis of \(x) with target \(target)") }
-        let item = x.dropFirst().reduce(1, *)
+        guard !x.isEmpty, !target.isEmpty, target.allSatisfy({ abs($0) < 1 << 31 }) else {
+            throw fail("cannot keep the batch axis of \(x) with target \(target)")
+        }
+        let item = try count(Array(x.dropFirst()))
         var rest = Array(target.dropFirst())
         var minus = -1
         for (i, t) in rest.enumerated() {
@@ -124,11 +141,11 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
             } else if t < 0 { throw fail("negative size in \(target)") }
         }
         if minus >= 0 {
-            let known = rest.enumerated().filter { $0.offset != minus }.reduce(1) { $0 * $1.element }
+            let known = try count(rest.enumerated().filter { $0.offset != minus }.map { $0.element })
             guard known > 0, item % known == 0 else { throw fail("cannot reshape \(x) to \(target)") }
             rest[minus] = item / known
         }
-        guard rest.reduce(1, *) == item else { throw fail("cannot reshape \(x) to \(target) per item") }
+        guard try count(rest) == item else { throw fail("cannot reshape \(x) to \(target) per item") }
         return [x[0]] + rest
     case .squeeze(let axes):
         let ax = try Set(axes.map { try axis($0, x.count) })
@@ -184,7 +201,7 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
         _ = try axis(ax, x.count)
         return x
     case .pad(let pads, _):
-        guard pads.count == 2 * x.count else { throw fail("\(pads.count) pads for rank \(x.count)") }
+        guard pads.count == 2 * x.count, small(pads) else { throw fail("pads \(pads) do not fit rank \(x.count)") }
         let out = x.indices.map { x[$0] + pads[$0] + pads[$0 + x.count] }
         guard out.allSatisfy({ $0 > 0 }) else { throw fail("pads \(pads) empty the tensor \(x)") }
         return out

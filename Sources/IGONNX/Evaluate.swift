@@ -30,7 +30,7 @@ func evaluateConstant(_ n: NodeMsg, _ ins: [ConstValue?], opset: Int, decode: (T
     case "Div":
         return try binary(try input(0), try input(1), int: {
             guard $1 != 0 else { throw FoldError(message: "integer division by zero") }
-            return $0 / $1
+            return $1 == -1 ? 0 &- $0 : $0 / $1
         }, float: { $0 / $1 })
     case "Max": return try binary(try input(0), try input(1), int: { max($0, $1) }, float: { max($0, $1) })
     case "Min": return try binary(try input(0), try input(1), int: { min($0, $1) }, float: { min($0, $1) })
@@ -67,6 +67,7 @@ func evaluateConstant(_ n: NodeMsg, _ ins: [ConstValue?], opset: Int, decode: (T
         let axis = try normAxis(try n.int("axis", 0), x.shape.count)
         let d = x.shape[axis]
         let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
+        guard checkedProduct([outer, ind.count, inner]) != nil else { throw FoldError(message: "Gather result too large") }
         var idx = [Int]()
         let iv = try ind.intValues.map { i -> Int in
             let j = i < 0 ? i + d : i
@@ -101,6 +102,7 @@ func evaluateConstant(_ n: NodeMsg, _ ins: [ConstValue?], opset: Int, decode: (T
         let axis = try normAxis(try n.int("axis", 0), first.shape.count)
         var outShape = first.shape
         outShape[axis] = 0
+        guard checkedProduct(vs.map { $0.count }.reduce(into: [0]) { $0[0] += $1 }) != nil else { throw FoldError(message: "Concat too large") }
         for v in vs {
             guard v.shape.count == first.shape.count,
                   v.shape.indices.allSatisfy({ $0 == axis || v.shape[$0] == first.shape[$0] }) else {
@@ -146,7 +148,7 @@ func evaluateConstant(_ n: NodeMsg, _ ins: [ConstValue?], opset: Int, decode: (T
         return x.gather(broadcastIndices(x.shape, to: out), shape: out)
     case "ConstantOfShape":
         let s = try input(0).intValues
-        guard s.allSatisfy({ $0 >= 0 }), let cnt = checkedCount(s.map { Int64($0) }) else { throw FoldError(message: "bad shape \(s)") }
+        guard let cnt = checkedProduct(s) else { throw FoldError(message: "bad shape \(s)") }
         if let t = n.attribute("value")?.t {
             let v = try decode(t)
             guard v.count == 1 else { throw FoldError(message: "ConstantOfShape value must have one element") }
@@ -160,13 +162,17 @@ func evaluateConstant(_ n: NodeMsg, _ ins: [ConstValue?], opset: Int, decode: (T
         if a.isInt && b.isInt && d.isInt {
             let s = a.ints[0], e = b.ints[0], st = d.ints[0]
             guard st != 0 else { throw FoldError(message: "Range with delta 0") }
-            let cnt = max(0, (e - s + st - (st > 0 ? 1 : -1)) / st)
+            let (span, o1) = e.subtractingReportingOverflow(s)
+            guard !o1, abs(span) < 1 << 40, abs(st) < 1 << 40 else { throw FoldError(message: "Range too long") }
+            let cnt = max(0, (span + st - (st > 0 ? 1 : -1)) / st)
             guard cnt < 1 << 24 else { throw FoldError(message: "Range too long") }
             return ConstValue(shape: [Int(cnt)], ints: (0..<cnt).map { s + $0 * st })
         }
         let s = a.floats[0], e = b.floats[0], st = d.floats[0]
         guard st != 0, st.isFinite, s.isFinite, e.isFinite else { throw FoldError(message: "bad Range") }
-        let cnt = max(0, Int(((e - s) / st).rounded(.up)))
+        let q = ((e - s) / st).rounded(.up)
+        guard q.isFinite, q < Float(1 << 24) else { throw FoldError(message: "Range too long") }
+        let cnt = max(0, Int(q))
         guard cnt < 1 << 24 else { throw FoldError(message: "Range too long") }
         return ConstValue(shape: [cnt], floats: (0..<cnt).map { s + Float($0) * st })
     default:

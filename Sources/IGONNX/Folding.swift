@@ -16,6 +16,21 @@ func normAxis(_ a: Int, _ rank: Int) throws -> Int {
     return r
 }
 
+/// Largest element count a load-time constant may have.
+let maxFoldElements = 1 << 24
+
+/// Product of `s`, or nil on a negative entry or a product above `limit`.
+func checkedProduct(_ s: [Int], limit: Int = maxFoldElements) -> Int? {
+    var n = 1
+    for d in s {
+        guard d >= 0 else { return nil }
+        let (p, o) = n.multipliedReportingOverflow(by: d)
+        guard !o, p <= limit else { return nil }
+        n = p
+    }
+    return n
+}
+
 func broadcastShapes(_ a: [Int], _ b: [Int]) throws -> [Int] {
     let r = max(a.count, b.count)
     var out = [Int](repeating: 1, count: r)
@@ -25,6 +40,7 @@ func broadcastShapes(_ a: [Int], _ b: [Int]) throws -> [Int] {
         guard x == y || x == 1 || y == 1 else { throw FoldError(message: "shapes \(a) and \(b) do not broadcast") }
         out[i] = x == 1 ? y : x
     }
+    guard checkedProduct(out) != nil else { throw FoldError(message: "constant of shape \(out) is too large") }
     return out
 }
 
@@ -96,7 +112,9 @@ func rowStrides(_ s: [Int]) -> [Int] {
 
 /// Resolve an ONNX Reshape target (0 copies, one -1 inferred) against `shape`.
 func resolveReshape(_ target: [Int], input shape: [Int], allowZero: Bool = false) throws -> [Int] {
-    let total = shape.reduce(1, *)
+    guard let total = checkedProduct(shape, limit: 1 << 40), target.allSatisfy({ abs($0) < 1 << 31 }) else {
+        throw FoldError(message: "Reshape of \(shape) to \(target): sizes out of range")
+    }
     var out = target
     var minus = -1
     for (i, t) in target.enumerated() {
@@ -111,11 +129,11 @@ func resolveReshape(_ target: [Int], input shape: [Int], allowZero: Bool = false
         }
     }
     if minus >= 0 {
-        let known = out.enumerated().filter { $0.offset != minus }.reduce(1) { $0 * $1.element }
+        let known = checkedProduct(out.enumerated().filter { $0.offset != minus }.map { $0.element }, limit: 1 << 40) ?? 0
         guard known > 0, total % known == 0 else { throw FoldError(message: "cannot reshape \(shape) to \(target)") }
         out[minus] = total / known
     }
-    guard out.reduce(1, *) == total else { throw FoldError(message: "cannot reshape \(shape) to \(target)") }
+    guard checkedProduct(out, limit: 1 << 40) == total else { throw FoldError(message: "cannot reshape \(shape) to \(target)") }
     return out
 }
 
@@ -130,7 +148,8 @@ func sliceIndices(shape: [Int], starts: [Int], ends: [Int], axes: [Int]?, steps:
     }
     for (k, a) in ax.enumerated() {
         let d = shape[a]
-        let s = steps?[k] ?? 1
+        let s0 = steps?[k] ?? 1
+        let s = s0 > 0 ? min(s0, d + 1) : max(s0, -(d + 1))
         guard s != 0 else { throw FoldError(message: "Slice: step 0") }
         var st = starts[k], en = ends[k]
         if st < 0 { st += d }

@@ -34,6 +34,13 @@ final class FuzzTests: XCTestCase {
         XCTAssertGreaterThan(thrown, 0)
     }
 
+    /// IGONNX_FUZZ_SCALE=n multiplies the work (for long runs in a debug build, where bounds are checked).
+    var scale: Int { Int(ProcessInfo.processInfo.environment["IGONNX_FUZZ_SCALE"] ?? "") ?? 1 }
+
+    func testFuzzEveryFixture() throws {
+        for m in Fixtures.models { try fuzz(m, flips: 60 * scale) }
+    }
+
     func testFuzzDynamoFalse() throws { try fuzz("tiny_resnet_op13", flips: 1500) }
     func testFuzzDynamoTrue() throws { try fuzz("reshape_matmul_dyn", flips: 800) }
     func testFuzzHandBuilt() throws {
