@@ -23,15 +23,31 @@ func moduleScopes(_ n: NodeMsg) -> [String] {
     return []
 }
 
+/// The module owning a Conv/Gemm's weight, from a "<module>.weight"
+/// initializer name (dynamo=True exports name a BN-fused Conv after the BN).
+func weightModule(_ n: NodeMsg) -> String? {
+    guard n.opType == "Conv" || n.opType == "Gemm", n.inputs.count > 1 else { return nil }
+    let w = n.inputs[1]
+    guard w.hasSuffix(".weight"), !w.contains("/"), !w.contains(":") else { return nil }
+    let m = String(w.dropLast(".weight".count))
+    return m.isEmpty ? nil : m
+}
+
 /// Alias for each tensor that is the last output of some module: the
 /// deepest such module that has submodules, else the deepest one. E.g.
 /// "/layer4/layer4.2/relu_2/Relu_output_0" -> "layer4.2".
 func computeAliases(nodes: [Node], origin: [String: NodeMsg]) -> [String: String] {
     var lastOutput = [String: String]()
     var all = Set<String>()
+    var fromWeight = Set<String>()
     for node in nodes {
         guard let n = origin[node.output] else { continue }
-        for m in moduleScopes(n) { lastOutput[m] = node.output; all.insert(m) }
+        var scopes = moduleScopes(n)
+        if let w = weightModule(n), !scopes.contains(w) {
+            scopes.append(w)
+            fromWeight.insert(w)
+        }
+        for m in scopes { lastOutput[m] = node.output; all.insert(m) }
     }
     func depth(_ m: String) -> Int { m.split(separator: ".").count }
     var hasChildren = Set<String>()
@@ -47,7 +63,8 @@ func computeAliases(nodes: [Node], origin: [String: NodeMsg]) -> [String: String
     var aliases = [String: String]()
     for (t, ms) in byTensor {
         let parents = ms.filter { hasChildren.contains($0) }
-        let pool = parents.isEmpty ? ms : parents
+        let weights = ms.filter { fromWeight.contains($0) }
+        let pool = !parents.isEmpty ? parents : !weights.isEmpty ? weights : ms
         if let best = pool.max(by: { (depth($0), $0.count) < (depth($1), $1.count) }) { aliases[t] = best }
     }
     return aliases

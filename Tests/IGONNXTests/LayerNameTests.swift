@@ -28,7 +28,7 @@ final class LayerNameTests: XCTestCase {
     func testSameLayerInBothExports() throws {
         let a = try ONNXImporter.load(path: Fixtures.path("tiny_resnet_op17"))
         let b = try ONNXImporter.load(path: Fixtures.path("tiny_resnet_dyn"))
-        for name in ["layer1.0", "layer1.1", "layer2.0", "layer2.1", "maxpool"] {
+        for name in ["layer1.0", "layer1.1", "layer2.0", "layer2.1", "maxpool", "conv1", "layer1.0.conv2", "layer2", "fc"] {
             let ia = try XCTUnwrap(a.nodes.firstIndex { $0.output == (try? a.resolveLayer(name)) }, name)
             let ib = try XCTUnwrap(b.nodes.firstIndex { $0.output == (try? b.resolveLayer(name)) }, name)
             XCTAssertEqual(ia, ib, name)
