@@ -376,6 +376,21 @@ def make_hand_models():
         numpy_helper.from_array(rng.standard_normal((5, 4, 3, 3)).astype(np.float32) * 0.3, "w2"),
     ] + bn_params("bn1", 4) + bn_params("bn2", 5), (1, 3, 8, 8), opset=13, ref=conv_bn_fold_ref)
 
+    # Opset-9 forms: Pad/Squeeze/Unsqueeze/ReduceMean/Slice from attributes,
+    # Softmax with the default axis 1.
+    hand_model("legacy_op9", [
+        helper.make_node("Pad", ["input"], ["p"], pads=[0, 0, 1, 0, 0, 0, 0, 2], value=1.5, name="pad"),
+        helper.make_node("Unsqueeze", ["p"], ["u"], axes=[2], name="unsq"),
+        helper.make_node("Squeeze", ["u"], ["q"], axes=[2], name="sq"),
+        helper.make_node("ReduceMean", ["q"], ["r"], axes=[3], keepdims=0, name="rm"),
+        helper.make_node("Shape", ["r"], ["shp"], name="shape"),
+        helper.make_node("Slice", ["shp"], ["n"], starts=[0], ends=[1], name="slice"),
+        helper.make_node("Concat", ["n", "minus1"], ["tshape"], axis=0, name="cat"),
+        helper.make_node("Reshape", ["r", "tshape"], ["f"], name="reshape"),
+        helper.make_node("Softmax", ["f"], ["output"], name="softmax"),
+    ], [numpy_helper.from_array(np.array([-1], np.int64), "minus1")], (1, 3, 5, 5), opset=9,
+        ref=lambda x, w: torch.softmax(F.pad(x, (0, 2, 1, 0), value=1.5).mean(3).reshape(1, -1), 1))
+
     # Unsupported op made by hand: GridSample.
     g = helper.make_graph(
         [helper.make_node("GridSample", ["input", "grid"], ["output"], name="sampler")], "gs",
@@ -422,6 +437,9 @@ def make_hand_models():
 def make_external_and_corrupt():
     src = os.path.join(OUT, "conv_bn_relu_op13.onnx")
     m = onnx.load(src)
+    weights = os.path.join(OUT, "external_data.weights")
+    if os.path.exists(weights):  # onnx appends to an existing data file
+        os.remove(weights)
     onnx.save_model(m, os.path.join(OUT, "external_data.onnx"), save_as_external_data=True,
                     all_tensors_to_one_file=True, location="external_data.weights", size_threshold=0)
     for suffix in (".input.npy", ".output.npy"):

@@ -56,6 +56,7 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(ops(try load("softmax_op17")), ["Conv", "GlobalAveragePool", "Flatten", "Gemm", "Softmax"])
         XCTAssertEqual(ops(try load("squeeze_unsqueeze_op13")),
                        ["Conv", "ReduceMean", "Unsqueeze", "Unsqueeze", "Conv", "Sigmoid", "Mul", "ReduceMean", "Unsqueeze", "Squeeze"])
+        XCTAssertEqual(ops(try load("legacy_op9")), ["Pad", "Unsqueeze", "Squeeze", "ReduceMean", "Reshape", "Softmax"])
         XCTAssertEqual(ops(try load("autopad_op18")), ["Clip", "AveragePool", "MaxPool", "Add", "Pad", "ReduceMean", "Reshape"])
     }
 
