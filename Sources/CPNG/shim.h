@@ -15,6 +15,7 @@ static inline png_int_32 cpng_row_stride(const png_image *img) { return (png_int
 static inline const char *cpng_message(const png_image *img) { return img->message; }
 static inline png_uint_32 cpng_flag_16bit_srgb(void) { return PNG_IMAGE_FLAG_16BIT_sRGB; }
 static inline png_uint_32 cpng_flag_fast(void) { return PNG_IMAGE_FLAG_FAST; }
+static inline size_t cpng_png_size_max(const png_image *img) { return (size_t)PNG_IMAGE_PNG_SIZE_MAX(*img); }
 static inline int cpng_has_error(const png_image *img) { return (img->warning_or_error & PNG_IMAGE_ERROR) != 0; }
 
 #endif

@@ -113,18 +113,14 @@ func encodePNG(_ image: RGBImage, path: String) throws -> [UInt8] {
     img.format = cpng_format_rgb()
     // Favour speed over file size (fast zlib level / filter choice).
     img.flags = cpng_flag_fast()
-    var size = 0
     let stride = Int32(image.width * 3)
-    let sized = image.pixels.withUnsafeBytes { png_image_write_to_memory(&img, nil, &size, 0, $0.baseAddress, stride, nil) }
-    guard sized != 0, size > 0 else {
-        let msg = String(cString: cpng_message(&img)); png_image_free(&img)
-        throw ImageError(.io, path: path, "PNG encoding failed: \(msg)")
-    }
+    // One pass: allocate libpng's worst-case size, then trim.
+    var size = cpng_png_size_max(&img)
     var out = [UInt8](repeating: 0, count: size)
     let ok = out.withUnsafeMutableBytes { dst in
         image.pixels.withUnsafeBytes { png_image_write_to_memory(&img, dst.baseAddress, &size, 0, $0.baseAddress, stride, nil) }
     }
-    guard ok != 0 else {
+    guard ok != 0, size > 0, size <= out.count else {
         let msg = String(cString: cpng_message(&img)); png_image_free(&img)
         throw ImageError(.io, path: path, "PNG encoding failed: \(msg)")
     }
