@@ -35,6 +35,13 @@ assert photo.shape == (23, 37, 3)
 Image.fromarray(photo).save(p("photo.png"))
 photo = np.asarray(Image.open(p("photo.png")).convert("RGB"))
 
+# torch's CPU bilinear has two float kernels: a generic one (used when the
+# output's H+W > 128 and, for 3 channels, more than one thread) and a
+# channels-last vectorised one (otherwise). They differ in the last bits.
+# IGImaging reproduces the generic one exactly; the small cases below go
+# through the channels-last one (compared with a tolerance), the large ones
+# (H+W > 128) through the generic one (compared exactly).
+torch.set_num_threads(2)
 x = torch.from_numpy(photo.copy()).permute(2, 0, 1).float().unsqueeze(0) / 255
 mean = torch.tensor(MEAN).view(1, 3, 1, 1)
 std = torch.tensor(STD).view(1, 3, 1, 1)
@@ -55,10 +62,10 @@ def crop_geometry(iw, ih, tw, th):
     return rw, rh, (rw - tw) // 2, (rh - th) // 2
 
 
-for (h, w) in [(17, 29), (31, 45)]:
+for (h, w) in [(17, 29), (31, 45), (100, 29)]:
     y = (interp(x, h, w) - mean) / std
     np.save(p("photo_stretch_%dx%d.npy" % (h, w)), y[0].numpy().astype("<f4"))
-for (h, w) in [(16, 16), (32, 32), (20, 12)]:
+for (h, w) in [(16, 16), (32, 32), (20, 12), (100, 30)]:
     rw, rh, ox, oy = crop_geometry(37, 23, w, h)
     r = interp(x, rh, rw)[:, :, oy:oy + h, ox:ox + w]
     y = (r - mean) / std
@@ -68,7 +75,7 @@ for (h, w) in [(16, 16), (32, 32), (20, 12)]:
 rng = np.random.default_rng(7)
 m = rng.normal(size=(5, 7)).astype("<f4")
 np.save(p("map_5x7.npy"), m)
-for (h, w) in [(23, 37), (3, 4)]:
+for (h, w) in [(23, 37), (3, 4), (64, 80)]:
     up = F.interpolate(torch.from_numpy(m)[None, None], size=(h, w), mode="bilinear", align_corners=False, antialias=False)
     np.save(p("map_5x7_to_%dx%d.npy" % (h, w)), up[0, 0].numpy().astype("<f4"))
 
@@ -139,6 +146,8 @@ for name, (data, expected) in variants.items():
 big = np.ascontiguousarray(cat[60:108, 150:214])  # 48x64 photo crop
 Image.fromarray(big).save(p("photo.jpg"), quality=92)
 np.save(p("photo_jpg_pil.npy"), np.asarray(Image.open(p("photo.jpg")).convert("RGB")).astype("<f4"))
+Image.fromarray(big).save(p("progressive.jpg"), quality=85, progressive=True, subsampling=0)
+np.save(p("progressive_jpg_pil.npy"), np.asarray(Image.open(p("progressive.jpg")).convert("RGB")).astype("<f4"))
 Image.fromarray(big).convert("L").save(p("grey.jpg"), quality=92)
 np.save(p("grey_jpg_pil.npy"), np.asarray(Image.open(p("grey.jpg"))).astype("<f4"))
 # CMYK: 4 flat 16x16 blocks so JPEG loss is small; expected R = (255-C)(255-K)/255.

@@ -49,9 +49,11 @@ public func resizeBilinear(_ img: RGBImage, width: Int, height: Int) -> RGBImage
     return RGBImage(width: width, height: height, pixels: out)
 }
 
+/// Rounds to nearest (halves up) and clamps to 0...255; NaN gives 0.
 @inline(__always)
 func clampByte(_ v: Float) -> UInt8 {
-    UInt8(max(0, min(255, v.rounded())))
+    let c = v > 0 ? min(v, 255) : 0   // NaN fails `v > 0`
+    return UInt8(c + 0.5 >= 256 ? 255 : c + 0.5)
 }
 
 /// Source taps (index, weight) per output index for one axis of the display resize.

@@ -27,12 +27,16 @@ public func overlay(image: RGBImage, map: [Float], mapWidth: Int, mapHeight: Int
     let tab = colorMap.table
     var out = image
     let n = image.width * image.height
+    let b = 1 - a
     out.pixels.withUnsafeMutableBufferPointer { px in
-        for i in 0..<n {
-            let t = 3 * ColorMap.index(up[i])
-            for c in 0..<3 {
-                let v = (1 - a) * Float(px[3 * i + c]) + a * Float(tab[t + c])
-                px[3 * i + c] = clampByte(v)
+        up.withUnsafeBufferPointer { u in
+            tab.withUnsafeBufferPointer { lut in
+                for i in 0..<n {
+                    let t = 3 * ColorMap.index(u[i])
+                    px[3 * i] = clampByte(b * Float(px[3 * i]) + a * Float(lut[t]))
+                    px[3 * i + 1] = clampByte(b * Float(px[3 * i + 1]) + a * Float(lut[t + 1]))
+                    px[3 * i + 2] = clampByte(b * Float(px[3 * i + 2]) + a * Float(lut[t + 2]))
+                }
             }
         }
     }

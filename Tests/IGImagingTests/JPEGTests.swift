@@ -14,6 +14,21 @@ final class JPEGTests: XCTestCase {
         XCTAssertLessThan(mean, 0.5)
     }
 
+    func testProgressiveMatchesPillow() throws {
+        let img = try loadImage(path: fixture("progressive.jpg"))
+        let exp = try readNPY(path: fixture("progressive_jpg_pil.npy"))
+        XCTAssertEqual(exp.shape, [48, 64, 3])
+        XCTAssertLessThanOrEqual(maxAbsDiff(img.pixels.map(Float.init), exp.data), 3)
+    }
+
+    func testErrorNamesFile() throws {
+        let bytes = try readFileBytes(fixture("photo.jpg"))
+        XCTAssertThrowsError(try decodeImage(Array(bytes[0..<900]), path: "/x/cut.jpg")) { e in
+            XCTAssertEqual((e as? ImageError)?.kind, .truncated)
+            XCTAssertTrue("\(e)".hasPrefix("/x/cut.jpg: truncated"), "\(e)")
+        }
+    }
+
     func testGreyBecomesRGB() throws {
         let img = try loadImage(path: fixture("grey.jpg"))
         let exp = try readNPY(path: fixture("grey_jpg_pil.npy"))
