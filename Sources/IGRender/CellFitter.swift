@@ -13,10 +13,13 @@ final class CellFitter {
     private let cols: UnsafeMutablePointer<RGB>
     // Scratch: column sums 0..<8, row prefix 8..<17, column prefix 17..<26, quadrants 26..<30.
     private let s: UnsafeMutablePointer<V>
+    // Per-candidate covered sums, sample counts and unquantised errors.
+    private let cm: UnsafeMutablePointer<V>, ck: UnsafeMutablePointer<Double>, ce: UnsafeMutablePointer<Double>
 
     init(candidates: [Candidate], palette: Palette?) {
         self.candidates = candidates
         s = .allocate(capacity: 30)
+        cm = .allocate(capacity: candidates.count); ck = .allocate(capacity: candidates.count); ce = .allocate(capacity: candidates.count)
         hasPalette = palette != nil
         isXterm = palette?.lookupTable.isXterm ?? false
         firstIndex = palette?.firstIndex ?? 0
@@ -33,13 +36,13 @@ final class CellFitter {
         }
     }
 
-    deinit { s.deallocate(); lut.deallocate(); prgb.deallocate(); cols.deallocate() }
+    deinit { s.deallocate(); cm.deallocate(); ck.deallocate(); ce.deallocate(); lut.deallocate(); prgb.deallocate(); cols.deallocate() }
 
     @inline(__always)
     private func nearest(_ m: V) -> Int {
-        if isXterm { return NearestLookup.xtermNearest(m.x, m.y, m.z) }
         let ri = min(max(Int(m.x) >> 2, 0), 63), gi = min(max(Int(m.y) >> 2, 0), 63), bi = min(max(Int(m.z) >> 2, 0), 63)
-        return Int(lut[ri << 12 | gi << 6 | bi])
+        let t = Int(lut[ri << 12 | gi << 6 | bi])
+        return isXterm && t == 255 ? NearestLookup.xtermNearest(m.x, m.y, m.z) : t
     }
 
     /// Squared error of painting pixels with sums `m` (r, g, b, Σ|p|²) over
@@ -80,9 +83,11 @@ final class CellFitter {
         let total = rowP[8]
         let eps = 1e-7 * (total.w + 1)
 
-        var bestErr = Double.infinity
-        var best = Cell(glyph: " ", fg: RGB(0, 1, 0), bg: RGB(0, 1, 0))
-        for cand in candidates {
+        // Pass 1: covered sums and the unquantised least-squares error of
+        // every candidate (k = 0: one colour for the whole cell).
+        let n = candidates.count
+        var minI = 0
+        for (ci, cand) in candidates.enumerated() {
             var m = V.zero, k = 0.0
             switch cand.split {
             case .uniform:
@@ -96,45 +101,49 @@ final class CellFitter {
             case .quads(let q):
                 for i in 0..<4 where q & (1 << i) != 0 { m += quad[i]; k += 16 }
             }
+            cm[ci] = m; ck[ci] = k
+            ce[ci] = k == 0 ? total.w - meanGain(total, 64) : total.w - meanGain(m, k) - meanGain(total - m, 64 - k)
+            if ce[ci] < ce[minI] - eps { minI = ci }
+        }
+        if !hasPalette {
+            let m = cm[minI], k = ck[minI], glyph = candidates[minI].glyph
             if k == 0 {
-                // One colour for the whole cell.
                 let mean = total / 64
-                if hasPalette {
-                    let i = nearest(mean)
-                    let err = paletteError(total, 64, prgb[i])
-                    if err < bestErr - eps {
-                        bestErr = err
-                        let idx = UInt8(firstIndex + i)
-                        best = Cell(glyph: cand.glyph, fg: cols[i], bg: cols[i], fgIndex: idx, bgIndex: idx)
-                    }
-                } else {
-                    let err = total.w - meanGain(total, 64)
-                    if err < bestErr - eps {
-                        bestErr = err
-                        let c = RGB(clamp8(mean.x), clamp8(mean.y), clamp8(mean.z)).directSafe
-                        best = Cell(glyph: cand.glyph, fg: c, bg: c)
-                    }
+                let c = RGB(clamp8(mean.x), clamp8(mean.y), clamp8(mean.z)).directSafe
+                return Cell(glyph: glyph, fg: c, bg: c)
+            }
+            let fm = m / k, bm = (total - m) / (64 - k)
+            return Cell(glyph: glyph, fg: RGB(clamp8(fm.x), clamp8(fm.y), clamp8(fm.z)).directSafe,
+                        bg: RGB(clamp8(bm.x), clamp8(bm.y), clamp8(bm.z)).directSafe)
+        }
+        // Pass 2 (palette): quantised error, best unquantised candidate first.
+        // The quantised error of a split is never below its unquantised error,
+        // so candidates whose unquantised error already exceeds the best
+        // quantised one are skipped without changing the result.
+        var bestErr = Double.infinity
+        var best = Cell(glyph: " ", fg: RGB(0, 1, 0), bg: RGB(0, 1, 0))
+        var bestI = -1
+        for step in 0...n {
+            let ci = step == 0 ? minI : step - 1
+            if step > 0 && ci == minI { continue }
+            if ce[ci] >= bestErr - eps { continue }
+            let m = cm[ci], k = ck[ci], glyph = candidates[ci].glyph
+            if k == 0 {
+                let i = nearest(total / 64)
+                let err = paletteError(total, 64, prgb[i])
+                if err < bestErr - eps || (err < bestErr + eps && ci < bestI) {
+                    bestErr = err; bestI = ci
+                    let idx = UInt8(firstIndex + i)
+                    best = Cell(glyph: glyph, fg: cols[i], bg: cols[i], fgIndex: idx, bgIndex: idx)
                 }
                 continue
             }
             let u = total - m, uk = 64 - k
-            if hasPalette {
-                let f = nearest(m / k), b = nearest(u / uk)
-                let err = paletteError(m, k, prgb[f]) + paletteError(u, uk, prgb[b])
-                if err < bestErr - eps {
-                    bestErr = err
-                    best = Cell(glyph: cand.glyph, fg: cols[f], bg: cols[b],
-                                fgIndex: UInt8(firstIndex + f), bgIndex: UInt8(firstIndex + b))
-                }
-            } else {
-                let err = total.w - meanGain(m, k) - meanGain(u, uk)
-                if err < bestErr - eps {
-                    bestErr = err
-                    let fm = m / k, bm = u / uk
-                    best = Cell(glyph: cand.glyph,
-                                fg: RGB(clamp8(fm.x), clamp8(fm.y), clamp8(fm.z)).directSafe,
-                                bg: RGB(clamp8(bm.x), clamp8(bm.y), clamp8(bm.z)).directSafe)
-                }
+            let f = nearest(m / k), b = nearest(u / uk)
+            let err = paletteError(m, k, prgb[f]) + paletteError(u, uk, prgb[b])
+            if err < bestErr - eps || (err < bestErr + eps && ci < bestI) {
+                bestErr = err; bestI = ci
+                best = Cell(glyph: glyph, fg: cols[f], bg: cols[b], fgIndex: UInt8(firstIndex + f), bgIndex: UInt8(firstIndex + b))
             }
         }
         return best

@@ -67,6 +67,15 @@ public struct Palette: Sendable, Equatable {
         return RGB(levels[j / 36], levels[(j / 6) % 6], levels[j % 6])
     }
 
+    /// `colors[i]` as ncurses `init_extended_color` components (0...1000),
+    /// `ceil(v * 1000 / 255)`, which survives the conversion back to 8 bits
+    /// (`c * 255 / 1000`, truncating) unchanged.
+    public func cursesComponents(_ i: Int) -> (r: Int, g: Int, b: Int) {
+        let c = colors[min(max(i, 0), colors.count - 1)]
+        func f(_ v: UInt8) -> Int { (Int(v) * 1000 + 254) / 255 }
+        return (f(c.r), f(c.g), f(c.b))
+    }
+
     /// Index into `colors` of the colour nearest to (r, g, b) (0...255 scale).
     @inline(__always)
     public func nearest(_ r: Double, _ g: Double, _ b: Double) -> Int {
@@ -148,13 +157,32 @@ func clamp8(_ v: Double) -> UInt8 {
     return UInt8(v + 0.5)
 }
 
-/// Nearest-colour search: exact and analytic for the xterm cube + greys,
-/// a 64x64x64 table (nearest colour to each bin centre) for other palettes.
+/// Nearest-colour search: exact for the xterm cube + greys (table + analytic
+/// fallback), a 64x64x64 table (nearest colour to each bin centre, so
+/// approximate near colour boundaries) for other palettes.
 final class NearestLookup: @unchecked Sendable {
     let isXterm: Bool
     let table: [UInt8]
 
-    init(xterm: Void) { isXterm = true; table = [] }
+    /// Xterm: a 64x64x64 table holding the nearest colour of every bin whose
+    /// 8 corners share one nearest colour (Voronoi cells are convex, so the
+    /// whole bin does), 255 where the bin straddles a boundary; those fall
+    /// back to the exact analytic search. Exact and fast.
+    init(xterm: Void) {
+        isXterm = true
+        var corner = [UInt8](repeating: 0, count: 65 * 65 * 65)
+        for r in 0...64 { for g in 0...64 { for b in 0...64 {
+            corner[(r * 65 + g) * 65 + b] = UInt8(NearestLookup.xtermNearest(Double(4 * r), Double(4 * g), Double(4 * b)))
+        }}}
+        var t = [UInt8](repeating: 255, count: 64 * 64 * 64)
+        for r in 0..<64 { for g in 0..<64 { for b in 0..<64 {
+            let c = corner[(r * 65 + g) * 65 + b]
+            var same = true
+            for d in 1..<8 where corner[((r + (d & 1)) * 65 + g + ((d >> 1) & 1)) * 65 + b + (d >> 2)] != c { same = false; break }
+            if same { t[r << 12 | g << 6 | b] = c }
+        }}}
+        table = t
+    }
 
     init(table colors: [RGB]) {
         isXterm = false
@@ -184,25 +212,16 @@ final class NearestLookup: @unchecked Sendable {
 
     @inline(__always)
     func nearest(_ r: Double, _ g: Double, _ b: Double) -> Int {
-        if isXterm { return NearestLookup.xtermNearest(r, g, b) }
         let ri = min(max(Int(r) >> 2, 0), 63), gi = min(max(Int(g) >> 2, 0), 63), bi = min(max(Int(b) >> 2, 0), 63)
-        return Int(table[ri << 12 | gi << 6 | bi])
+        let t = Int(table[ri << 12 | gi << 6 | bi])
+        return isXterm && t == 255 ? NearestLookup.xtermNearest(r, g, b) : t
     }
 
-    /// Nearest cube level (0, 95, 135, 175, 215, 255) indexed by floor(2v):
-    /// the midpoints 47.5, 115, 155, 195, 235 are all multiples of 0.5, so
-    /// this is exact.
-    static let cubeByHalf: [UInt8] = (0...511).map { h in
-        let v = Double(h) / 2
-        if v < 47.5 { return 0 }
-        if v < 115 { return 1 }
-        return UInt8(min(5, Int((v - 115) / 40) + 2))
-    }
-
+    /// Nearest cube level (0, 95, 135, 175, 215, 255); midpoints 47.5, 115, 155, 195, 235.
     @inline(__always)
     static func cubeLevel(_ v: Double) -> Int {
-        let h = min(max(Int(2 * v), 0), 511)
-        return cubeByHalf.withUnsafeBufferPointer { Int($0[h]) }
+        // Branch-free: count the midpoints at or below v.
+        (v >= 47.5 ? 1 : 0) + (v >= 115 ? 1 : 0) + (v >= 155 ? 1 : 0) + (v >= 195 ? 1 : 0) + (v >= 235 ? 1 : 0)
     }
 
     /// Exact nearest of the 240 colours (index into Palette.xterm240.colors).
@@ -211,8 +230,8 @@ final class NearestLookup: @unchecked Sendable {
         let li = cubeLevel(r), lj = cubeLevel(g), lk = cubeLevel(b)
         let dr = r - (li == 0 ? 0 : Double(55 + 40 * li)), dg = g - (lj == 0 ? 0 : Double(55 + 40 * lj)), db = b - (lk == 0 ? 0 : Double(55 + 40 * lk))
         let dCube = dr * dr + dg * dg + db * db
-        let m = (r + g + b) / 3
-        let gi = min(23, max(0, Int(((m - 8) / 10).rounded())))
+        // Nearest grey 8 + 10 i to the channel mean m: i = round((m - 8) / 10) = round((r + g + b - 24) / 30).
+        let gi = min(23, max(0, Int((r + g + b - 24) * (1.0 / 30) + 0.5)))
         let gv = Double(8 + 10 * gi)
         let er = r - gv, eg = g - gv, eb = b - gv
         let dGrey = er * er + eg * eg + eb * eb

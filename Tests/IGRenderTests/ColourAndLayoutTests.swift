@@ -106,6 +106,17 @@ final class ColourAndLayoutTests: XCTestCase {
         XCTAssertThrowsError(try Palette(colors: [RGB](repeating: RGB(1, 2, 3), count: 241), firstIndex: 16))
     }
 
+    func testCursesComponentsRoundTrip() throws {
+        let all = try Palette(colors: (0..<240).map { RGB(UInt8($0), UInt8(255 - $0), UInt8(($0 * 7) % 256)) }, firstIndex: 16)
+        for i in 0..<240 {
+            let c = all.cursesComponents(i), rgb = all.colors[i]
+            // ncurses turns 0...1000 back into 8 bits as v * 255 / 1000 (integer division).
+            XCTAssertEqual(c.r * 255 / 1000, Int(rgb.r)); XCTAssertEqual(c.g * 255 / 1000, Int(rgb.g)); XCTAssertEqual(c.b * 255 / 1000, Int(rgb.b))
+            XCTAssert((0...1000).contains(c.r))
+        }
+        XCTAssertEqual(Palette.xterm240.cursesComponents(239).r, 934)   // grey 238 -> ceil(933.33)
+    }
+
     func testPSNRKnownValue() {
         // Every channel off by 5: MSE 25 -> 10*log10(65025/25) = 34.151 dB.
         let a = RGBImage(width: 3, height: 2, fill: (100, 50, 20)), b = RGBImage(width: 3, height: 2, fill: (105, 45, 25))
