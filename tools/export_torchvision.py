@@ -83,7 +83,7 @@ def sidecar(name, tensor, tensor_dynamo):
         "default_layer": tensor,
         "default_layer_module": C.TV_DEFAULT_LAYER[name],
         "source": "torchvision 0.28.0 %s, RANDOM weights (tools/igcommon.build_torchvision: "
-                  "torch.manual_seed(0), BN affine/statistics re-drawn with seed 1). Not a classifier: "
+                  "torch.manual_seed(0); BN affine/statistics and classifier weights re-drawn with seed 1). Not a classifier: "
                   "for structure and numeric parity tests only." % name,
     }
     if tensor_dynamo is not None:

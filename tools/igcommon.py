@@ -97,13 +97,18 @@ def build_torchvision(name, seed=0):
     """torchvision `name` with seeded random weights and re-drawn BN statistics, eval mode.
 
     Recipe (deterministic): torch.manual_seed(seed); construct (torchvision's
-    own init); then with a torch.Generator seeded `seed + 1`, for every
-    BatchNorm2d in module order: weight ~ U(0.5, 1.5), bias ~ U(-0.25, 0.25),
-    running_mean ~ U(-0.1, 0.1), running_var ~ U(0.5, 2.0). torchvision zero-
-    or one-initialises these, which with fresh random convs gives nearly
-    constant logits; random affine/statistics give varied, non-degenerate
-    activations and logits so parity tests are meaningful. ReLU-only nets
-    keep roughly unit activation scale with these ranges.
+    own init); then with a torch.Generator seeded `seed + 1`, in module order:
+    - every BatchNorm2d: weight ~ U(0.5, 1.5), bias ~ U(-0.25, 0.25),
+      running_mean ~ U(-0.1, 0.1), running_var ~ U(0.5, 2.0);
+    - every Linear, and every Conv2d under a module named `classifier`
+      (SqueezeNet's final conv): weight ~ N(0, 2/fan_in) (He), bias ~ U(-0.1, 0.1).
+    torchvision initialises BN to identity and classifiers with N(0, 0.01),
+    which gives nearly uniform logits (std ~0.07 for VGG16/MobileNetV2);
+    with these draws activations and logits vary (std of order 1 or more),
+    so parity tests are meaningful. Finally the last classifier layer (weight
+    and bias) is scaled so that the logits of a fixed input (N(0,1) noise,
+    generator seed `seed + 2`) have standard deviation 2; this is exact since
+    the head after it is positively homogeneous (pooling, ReLU).
     """
     tv = import_torchvision()
     torch.manual_seed(seed)
@@ -124,7 +129,20 @@ def build_torchvision(name, seed=0):
                 m.bias.copy_(u(n, -0.25, 0.25))
                 m.running_mean.copy_(u(n, -0.1, 0.1))
                 m.running_var.copy_(u(n, 0.5, 2.0))
-    model.eval()
+        for name, m in model.named_modules():
+            head = isinstance(m, nn.Conv2d) and "classifier" in name.split(".")
+            if isinstance(m, nn.Linear) or head:
+                fan_in = m.weight[0].numel()
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5)
+                if m.bias is not None:
+                    m.bias.copy_(u(m.bias.numel(), -0.1, 0.1))
+                last = m
+        model.eval()
+        probe = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(seed + 2))
+        scale = 2.0 / float(model(probe).std())
+        last.weight.mul_(scale)
+        if last.bias is not None:
+            last.bias.mul_(scale)
     return model
 
 
@@ -200,55 +218,74 @@ def write_json(path, obj):
 # ---------------------------------------------------------------- ONNX names
 
 def _scope_components(node):
-    """Scope components of a node: from the TorchScript name '/a/a.b/relu_2/Relu'
-    or from the dynamo exporter's 'pkg.torch.onnx.name_scopes' metadata."""
+    """Raw scope components of a node: from the TorchScript name '/a/a.b/relu_2/Relu'
+    or from the dynamo exporter's 'pkg.torch.onnx.name_scopes' metadata (whose last
+    entry is the FX node's own name, dropped here)."""
     for p in node.metadata_props:
         if p.key == "pkg.torch.onnx.name_scopes":
             try:
-                return [c for c in json.loads(p.value.replace("'", '"'))]
+                comps = json.loads(p.value.replace("'", '"'))
             except ValueError:
-                return [c.strip() for c in p.value.strip("[]").replace("'", "").split(",")]
+                comps = [c.strip() for c in p.value.strip("[]").replace("'", "").split(",")]
+            return [c for c in comps[:-1] if c]
     parts = node.name.split("/")
-    return parts[1:-1] if node.name.startswith("/") else []
+    return [c for c in parts[1:-1] if c] if node.name.startswith("/") else []
 
 
-def _matches(component, module_path):
-    if component == module_path:
-        return True
-    # repeated calls of one module get suffixes: relu, relu_1, relu_2
-    if component.startswith(module_path + "_"):
-        return component[len(module_path) + 1:].isdigit()
-    return False
+def _strip_call_suffix(name):
+    """'layer4.1.relu_2' -> 'layer4.1.relu' (TorchScript numbers repeated calls of a module)."""
+    head, _, last = name.rpartition(".")
+    base, sep, num = last.rpartition("_")
+    if sep and num.isdigit() and base:
+        return (head + "." if head else "") + base
+    return name
+
+
+def _qualified_scopes(node):
+    """Fully qualified module names (with call suffixes) of a node's scopes, outermost first.
+
+    TorchScript writes a child either qualified ('layer4' -> 'layer4.2') or
+    relative ('features' -> 'norm5'); both become 'features.norm5'."""
+    out, prev = [], ""
+    for c in _scope_components(node):
+        if prev and not c.startswith(_strip_call_suffix(prev) + "."):
+            q = _strip_call_suffix(prev) + "." + c
+        else:
+            q = c
+        out.append(q)
+        prev = q
+    return out
 
 
 def onnx_tensor_for_module(graph, module_path):
     """Name of the ONNX tensor that is the output of the module at module_path.
 
-    Collects the nodes whose scope contains the module (TorchScript names or
+    Collects the nodes whose scope is the module (TorchScript node names or
     dynamo metadata); the module output is the tensor produced inside that set
-    and consumed outside it (or a graph output). Returns None if not unique.
-    For a module called several times (scopes path, path_1, ...) the last call
-    is taken.
+    and consumed outside it (or a graph output). For a module called several
+    times (TorchScript scopes relu, relu_1, ...) the last call is taken.
+    Returns None if no node belongs to the module.
     """
     inside = {}
     for node in graph.node:
-        comps = _scope_components(node)
-        hits = [c for c in comps if _matches(c, module_path)]
-        if hits:
-            inside.setdefault(hits[-1], []).append(node)
+        for q in _qualified_scopes(node):
+            if q == module_path or _strip_call_suffix(q) == module_path:
+                inside.setdefault(q, []).append(node)
+                break
     if not inside:
-        # fall back to the scope-less leaf: '/relu/Relu' for top-level module 'relu'
         return None
-    key = sorted(inside, key=lambda c: int(c.rsplit("_", 1)[1]) if c != module_path else 0)[-1]
+
+    def call_index(q):
+        return 0 if q == module_path else int(q.rsplit("_", 1)[1])
+    key = max(inside, key=call_index)
     nodes = inside[key]
-    names = {id(n) for n in nodes}
+    ids = {id(n) for n in nodes}
     produced = [o for n in nodes for o in n.output]
     graph_outputs = {o.name for o in graph.output}
     used_outside = set()
     for n in graph.node:
-        if id(n) in names:
-            continue
-        used_outside.update(n.input)
+        if id(n) not in ids:
+            used_outside.update(n.input)
     outs = list(dict.fromkeys(t for t in produced if t in used_outside or t in graph_outputs))
     if len(outs) != 1:
         print("warning: module %s has %d boundary outputs %s; taking the last" % (module_path, len(outs), outs))
