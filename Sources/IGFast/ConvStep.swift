@@ -75,19 +75,25 @@ final class ConvStep: Step {
         if let p = bwdPrim, let w = bwdWeights { return (p, w) }
         let a = attrs, g = a.group
         let wDims = g == 1 ? wShape : [g, wShape[0] / g, wShape[1], wShape[2], wShape[3]]
-        var dsrc = try anyMD(xShape), wmd = try anyMD(wDims), ddst = try anyMD(dimsOf(dstMD))
-        var desc = dnnl_convolution_desc_t()
         let strides = a.strides.map(Int64.init), dil = a.dilations.map { Int64($0 - 1) }
         let pl = [Int64(a.pads[0]), Int64(a.pads[1])], pr = [Int64(a.pads[2]), Int64(a.pads[3])]
-        try check(dnnl_dilated_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &dsrc, &wmd, &ddst,
-                                                                   strides, dil, pl, pr), "convolution backward-data descriptor")
+        func descriptor(_ src: MD, _ dst: MD) throws -> dnnl_convolution_desc_t {
+            var dsrc = src, wmd = try anyMD(wDims), ddst = dst
+            var desc = dnnl_convolution_desc_t()
+            try check(dnnl_dilated_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &dsrc, &wmd, &ddst,
+                                                                       strides, dil, pl, pr), "convolution backward-data descriptor")
+            return desc
+        }
         // The hint must be a training-mode forward descriptor.
         var fsrc = try anyMD(xShape), fw = try anyMD(wDims), fdst = try anyMD(dimsOf(dstMD))
         var fdesc = dnnl_convolution_desc_t()
         try check(dnnl_dilated_convolution_forward_desc_init(&fdesc, dnnl_forward_training, dnnl_convolution_direct,
                                                               &fsrc, &fw, nil, &fdst, strides, dil, pl, pr), "convolution descriptor")
         let hint = try Prim(fdesc, "convolution (training)")
-        let p = try Prim(desc, hint: hint, "convolution backward-data")
+        // Gradients in the forward's activation layout avoid reorders between
+        // backward steps; if oneDNN has no such kernel, let it choose.
+        let p = try (try? Prim(descriptor(srcMD, dstMD), hint: hint, "convolution backward-data"))
+            ?? Prim(descriptor(anyMD(xShape), anyMD(dimsOf(dstMD))), hint: hint, "convolution backward-data")
         let want = p.md(dnnl_query_weights_md)
         let w = try graph.constants[node.inputs[1]].map { t in
             try cache.get("\(node.name)|conv-bwd", want, stream) {
