@@ -15,6 +15,7 @@ final class ConvStep: Step {
     let xShape: [Int], wShape: [Int]
     let cache: WeightCache
     private let lock = NSLock()
+    private let activationBackward: FusedActivationBackward
     private var bwdPrim: Prim?
     private var bwdWeights: DMem?
 
@@ -32,7 +33,7 @@ final class ConvStep: Step {
         let oh = (xs[2] + a.pads[0] + a.pads[2] - a.dilations[0] * (w.shape[2] - 1) - 1) / a.strides[0] + 1
         let ow = (xs[3] + a.pads[1] + a.pads[3] - a.dilations[1] * (w.shape[3] - 1) - 1) / a.strides[1] + 1
         guard oh > 0, ow > 0 else { throw EngineError("empty output") }
-        self.node = node; self.attrs = a; self.xShape = xs; self.wShape = w.shape; self.cache = cache
+        self.node = node; self.attrs = a; activationBackward = FusedActivationBackward(a.activation); self.xShape = xs; self.wShape = w.shape; self.cache = cache
         let g = a.group
         let wDims = g == 1 ? w.shape : [g, w.shape[0] / g, w.shape[1], w.shape[2], w.shape[3]]
         var src = try anyMD(xs), wmd = try anyMD(wDims), dst = try anyMD([xs[0], w.shape[0], oh, ow])
@@ -111,7 +112,7 @@ final class ConvStep: Step {
         guard wrt == 0 else { throw EngineError("no gradient with respect to input \(wrt)") }
         var d = dy
         if attrs.activation != .none {
-            d = try fusedActivationBackward(attrs.activation, y: try ctx.value(node.output), dy: dy, ctx.stream)
+            d = try activationBackward.run(y: try ctx.value(node.output), dy: dy, ctx.stream)
         }
         let (p, w) = try backwardPrimitive(ctx.stream, ctx.graph)
         let dd = try convert(d, to: p.md(dnnl_query_diff_dst_md), ctx.stream)

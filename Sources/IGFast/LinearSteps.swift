@@ -12,12 +12,13 @@ final class InnerProductStep: Step {
     let weights: DMem
     let bias: DMem?
     private let lock = NSLock()
+    private let activationBackward: FusedActivationBackward
     private var bwd: (Prim, DMem)?
     private let plainWeights: () throws -> DMem
     private let cache: WeightCache
 
     init(_ node: Node, _ a: GemmAttributes, x: DMem, graph: Graph, cache: WeightCache, stream: Stream, training: Bool) throws {
-        self.node = node; attrs = a; self.cache = cache
+        self.node = node; attrs = a; activationBackward = FusedActivationBackward(a.activation); self.cache = cache
         let xs = x.dims
         guard !a.transA, xs.count == 2, node.inputs.count >= 2, let b = graph.constants[node.inputs[1]], b.rank == 2 else {
             throw EngineError("only A[M,K] x constant B is native")
@@ -92,7 +93,7 @@ final class InnerProductStep: Step {
         guard wrt == 0 else { throw EngineError("no gradient with respect to input \(wrt)") }
         var d = dy
         if attrs.activation != .none {
-            d = try fusedActivationBackward(attrs.activation, y: try ctx.value(node.output), dy: dy, ctx.stream)
+            d = try activationBackward.run(y: try ctx.value(node.output), dy: dy, ctx.stream)
         }
         let (p, w) = try backwardPrimitive(ctx.stream)
         let dd = try convert(d, to: p.md(dnnl_query_diff_dst_md), ctx.stream)
