@@ -29,6 +29,36 @@ final class FastBenchTests: XCTestCase {
 
     func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
+    /// CPU time of the calling thread in ms: with one OpenMP thread oneDNN
+    /// runs on the caller, so this is the work done, whatever else shares the machine.
+    func threadCPUms() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
+    }
+
+    /// Single-thread CPU cost per conv (5-deep minus 1-deep stack, / 4).
+    func testConvStackCPUTime() throws {
+        let flopPerConv = 2.0 * 256 * 256 * 9 * 14 * 14
+        for n in [1, 16] {
+            let e1 = try FastEngine(graph: convStack(depth: 1), threads: 1), e5 = try FastEngine(graph: convStack(depth: 5), threads: 1)
+            let x = randomTensor([n, 256, 14, 14], seed: 1)
+            let cls = [Int](repeating: 3, count: n)
+            _ = try e1.gradient(x, layer: "x", classes: cls, capture: []); _ = try e5.gradient(x, layer: "x", classes: cls, capture: [])
+            _ = try e1.forward(x); _ = try e5.forward(x)
+            var f1 = [Double](), f5 = [Double](), g1 = [Double](), g5 = [Double]()
+            func cpu(_ body: () throws -> Void) rethrows -> Double { let t = threadCPUms(); try body(); return threadCPUms() - t }
+            for _ in 0..<(n == 1 ? 20 : 5) {
+                f1.append(try cpu { _ = try e1.forward(x) }); f5.append(try cpu { _ = try e5.forward(x) })
+                g1.append(try cpu { _ = try e1.gradient(x, layer: "x", classes: cls, capture: []) })
+                g5.append(try cpu { _ = try e5.gradient(x, layer: "x", classes: cls, capture: []) })
+            }
+            let f = (median(f5) - median(f1)) / 4, b = (median(g5) - median(g1)) / 4 - f
+            print(String(format: "fast N=%d 1 thread, CPU time: forward %.3f ms/conv (%.0f GFLOP/s, %.3f ms/image); backward-data %.3f ms/conv (%.0f GFLOP/s); 1-conv forward call %.3f ms",
+                         n, f, flopPerConv * Double(n) / f / 1e6, f / Double(n), b, flopPerConv * Double(n) / b / 1e6, median(f1)))
+        }
+    }
+
     func time(_ body: () throws -> Void) rethrows -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds
         try body()
