@@ -14,6 +14,8 @@ final class ConvStep: Step {
     let srcMD: MD, dstMD: MD
     let xShape: [Int], wShape: [Int]
     let cache: WeightCache
+    var backwardReadsInputs: Bool { false }
+    var backwardReadsOutput: Bool { attrs.activation != .none }
     private let lock = NSLock()
     private let activationBackward: FusedActivationBackward
     private var bwdPrim: Prim?

@@ -77,8 +77,9 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
 
     private func setThreads() { omp_set_num_threads(Int32(threads)) }
 
-    /// Runs `nodes` (ascending) of `cp`, freeing tensors after their last reader unless kept.
-    private func run(_ cp: CompiledPlan, _ nodes: [Int], _ ctx: RunContext, keep: Set<String>) throws {
+    /// Runs `nodes` (ascending) of `cp`, freeing tensors after their last
+    /// reader unless kept or read by the backward of a node in `backward`.
+    private func run(_ cp: CompiledPlan, _ nodes: [Int], _ ctx: RunContext, keep: Set<String>, backward: Set<Int> = []) throws {
         let set = Set(nodes)
         for i in nodes {
             let node = cp.graph.nodes[i]
@@ -89,7 +90,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
                 throw EngineError("node '\(node.name)' (\(node.op.name)): \(e.message)")
             }
             for x in node.inputs where !keep.contains(x) {
-                if let readers = cp.plan.consumers[x], readers.allSatisfy({ $0 <= i || !set.contains($0) }) {
+                if let readers = cp.plan.consumers[x], readers.allSatisfy({ $0 <= i || !set.contains($0) }),
+                   try !cp.neededBackward(x, backward, ctx) {
                     ctx.values[x] = nil
                 }
             }
@@ -130,13 +132,12 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         let fuseKeep = capture.union([graph.output, layer])
         let cp = try compiled(PlanKey(n: input.shape[0], keep: fuseKeep, mode: "grad:\(layer)"), backwardTo: layer)
         let back = cp.backwardNodes
-        var keep = fuseKeep
-        for i in back { keep.formUnion(cp.graph.nodes[i].inputs); keep.insert(cp.graph.nodes[i].output) }
+        let keep = fuseKeep
         var needed = cp.plan.upstream(of: graph.output)
         for c in capture { needed.formUnion(cp.plan.upstream(of: c)) }
         let ctx = RunContext(stream: try DNNLContext.shared.makeStream(), graph: cp.graph)
         ctx.values[graph.input] = try DMem.from(input)
-        try run(cp, needed.sorted(), ctx, keep: keep)
+        try run(cp, needed.sorted(), ctx, keep: keep, backward: cp.training)
         let output = try ctx.tensor(graph.output)
         let seed = try oneHotSeed(outputShape: output.shape, classes: classes)
 
@@ -234,6 +235,18 @@ final class CompiledPlan: @unchecked Sendable {
         training = Set(back)
         plan = p
         steps = [Step?](repeating: nil, count: graph.nodes.count)
+    }
+
+    /// Whether the backward of a node in `backward` reads tensor `x` (its
+    /// producer's output or one of its readers' inputs). Those steps exist:
+    /// this is asked after all of x's readers ran.
+    func neededBackward(_ x: String, _ backward: Set<Int>, _ ctx: RunContext) throws -> Bool {
+        if backward.isEmpty { return false }
+        if let p = plan.producer[x], backward.contains(p), try step(p, ctx).backwardReadsOutput { return true }
+        for r in plan.consumers[x] ?? [] where backward.contains(r) {
+            if try step(r, ctx).backwardReadsInputs { return true }
+        }
+        return false
     }
 
     func kinds() -> [String: String] {

@@ -16,6 +16,8 @@ final class InnerProductStep: Step {
     private var bwd: (Prim, DMem)?
     private let plainWeights: () throws -> DMem
     private let cache: WeightCache
+    var backwardReadsInputs: Bool { false }
+    var backwardReadsOutput: Bool { attrs.activation != .none }
 
     init(_ node: Node, _ a: GemmAttributes, x: DMem, graph: Graph, cache: WeightCache, stream: Stream, training: Bool) throws {
         self.node = node; attrs = a; activationBackward = FusedActivationBackward(a.activation); self.cache = cache
@@ -109,6 +111,8 @@ final class ConcatStep: Step {
     let prim: Prim
     let srcMDs: [MD]
     let dstMD: MD
+    var backwardReadsInputs: Bool { true }
+    var backwardReadsOutput: Bool { true }
 
     init(_ node: Node, axis: Int, ctx: RunContext) throws {
         self.node = node
@@ -156,6 +160,8 @@ final class SoftmaxStep: Step {
     let fwd: Prim
     let md: MD
     let axis: Int32
+    var backwardReadsInputs: Bool { false }
+    var backwardReadsOutput: Bool { true }
     private let lock = NSLock()
     private var bwd: Prim?
 

@@ -33,6 +33,10 @@ final class RunContext {
 /// from d loss / d output to d loss / d input `wrt`.
 protocol Step: AnyObject {
     var node: Node { get }
+    /// Whether `backward` reads the node's inputs / its output (so the
+    /// gradient path keeps only what it needs).
+    var backwardReadsInputs: Bool { get }
+    var backwardReadsOutput: Bool { get }
     func forward(_ ctx: RunContext) throws
     func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem
 }
@@ -40,6 +44,8 @@ protocol Step: AnyObject {
 /// A node run by the reference ops on plain tensors, reordered at its edges.
 final class FallbackStep: Step {
     let node: Node
+    var backwardReadsInputs: Bool { true }
+    var backwardReadsOutput: Bool { true }
     init(_ node: Node) { self.node = node }
 
     func forward(_ ctx: RunContext) throws {
