@@ -286,6 +286,8 @@ final class CompiledPlan: @unchecked Sendable {
                 return try BatchNormStep(node, x: x0(), graph: graph)
             case .gemm(let a):
                 return try InnerProductStep(node, a, x: x0(), graph: graph, cache: weights, stream: ctx.stream, training: training)
+            case .matMul:
+                return try MatMulStep(node, x: x0(), graph: graph)
             case .concat(let axis):
                 return try ConcatStep(node, axis: axis, ctx: ctx)
             case .softmax(let axis):
