@@ -110,6 +110,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
 
     // MARK: InferenceEngine
 
+    /// The logits for a batch [N, C, H, W] and every tensor in `capture`
+    /// (plain NCHW). Captured tensors are never fused away.
     public func forward(_ input: Tensor, capture: Set<String>) throws -> ForwardResult {
         try checkInput(input)
         try checkCapture(capture)
@@ -124,6 +126,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         return ForwardResult(output: try ctx.tensor(graph.output), captured: try captured(capture, ctx))
     }
 
+    /// Forward, then backward of `sum_n output[n, classes[n]]` down to `layer`
+    /// only (never to weights), as `ReferenceEngine.gradient`.
     public func gradient(_ input: Tensor, layer: String, classes: [Int], capture: Set<String>) throws -> GradientResult {
         try checkInput(input)
         try checkCapture(capture)
@@ -160,6 +164,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
                               captured: try captured(capture, ctx))
     }
 
+    /// Runs only the nodes after `layer` from `activation` [N, ...]; skip
+    /// inputs from before the layer come from `context` (batch 1 or N).
     public func head(from layer: String, activation: Tensor, context: [String: Tensor]) throws -> Tensor {
         guard activation.rank >= 1, activation.shape[0] >= 1 else { throw EngineError("head: activation needs a batch axis, got \(activation.shape)") }
         setThreads()
