@@ -16,6 +16,15 @@ final class BinaryStep: Step {
     let outShape: [Int]
     let shapes: [[Int]]
     let constant1: DMem?
+    /// Add, and Sub, pass the gradient through when no operand broadcasts.
+    var passThrough: Bool {
+        switch node.op {
+        case .add, .sub: return shapes[0] == outShape && shapes[1] == outShape
+        default: return false
+        }
+    }
+    var backwardReadsInputs: Bool { !passThrough }
+    var backwardReadsOutput: Bool { !passThrough }
 
     init(_ node: Node, ctx: RunContext) throws {
         self.node = node
@@ -99,6 +108,8 @@ final class BatchNormStep: Step {
     let fwd: Prim
     let md: MD
     let scale: DMem, shift: DMem
+    var backwardReadsInputs: Bool { false }
+    var backwardReadsOutput: Bool { false }
     private let lock = NSLock()
     private var bwd: Prim?
 

@@ -14,7 +14,10 @@ final class ConvStep: Step {
     let srcMD: MD, dstMD: MD
     let xShape: [Int], wShape: [Int]
     let cache: WeightCache
+    var backwardReadsInputs: Bool { false }
+    var backwardReadsOutput: Bool { attrs.activation != .none }
     private let lock = NSLock()
+    private let activationBackward: FusedActivationBackward
     private var bwdPrim: Prim?
     private var bwdWeights: DMem?
 
@@ -32,7 +35,7 @@ final class ConvStep: Step {
         let oh = (xs[2] + a.pads[0] + a.pads[2] - a.dilations[0] * (w.shape[2] - 1) - 1) / a.strides[0] + 1
         let ow = (xs[3] + a.pads[1] + a.pads[3] - a.dilations[1] * (w.shape[3] - 1) - 1) / a.strides[1] + 1
         guard oh > 0, ow > 0 else { throw EngineError("empty output") }
-        self.node = node; self.attrs = a; self.xShape = xs; self.wShape = w.shape; self.cache = cache
+        self.node = node; self.attrs = a; activationBackward = FusedActivationBackward(a.activation); self.xShape = xs; self.wShape = w.shape; self.cache = cache
         let g = a.group
         let wDims = g == 1 ? w.shape : [g, w.shape[0] / g, w.shape[1], w.shape[2], w.shape[3]]
         var src = try anyMD(xs), wmd = try anyMD(wDims), dst = try anyMD([xs[0], w.shape[0], oh, ow])
@@ -75,19 +78,25 @@ final class ConvStep: Step {
         if let p = bwdPrim, let w = bwdWeights { return (p, w) }
         let a = attrs, g = a.group
         let wDims = g == 1 ? wShape : [g, wShape[0] / g, wShape[1], wShape[2], wShape[3]]
-        var dsrc = try anyMD(xShape), wmd = try anyMD(wDims), ddst = try anyMD(dimsOf(dstMD))
-        var desc = dnnl_convolution_desc_t()
         let strides = a.strides.map(Int64.init), dil = a.dilations.map { Int64($0 - 1) }
         let pl = [Int64(a.pads[0]), Int64(a.pads[1])], pr = [Int64(a.pads[2]), Int64(a.pads[3])]
-        try check(dnnl_dilated_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &dsrc, &wmd, &ddst,
-                                                                   strides, dil, pl, pr), "convolution backward-data descriptor")
+        func descriptor(_ src: MD, _ dst: MD) throws -> dnnl_convolution_desc_t {
+            var dsrc = src, wmd = try anyMD(wDims), ddst = dst
+            var desc = dnnl_convolution_desc_t()
+            try check(dnnl_dilated_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &dsrc, &wmd, &ddst,
+                                                                       strides, dil, pl, pr), "convolution backward-data descriptor")
+            return desc
+        }
         // The hint must be a training-mode forward descriptor.
         var fsrc = try anyMD(xShape), fw = try anyMD(wDims), fdst = try anyMD(dimsOf(dstMD))
         var fdesc = dnnl_convolution_desc_t()
         try check(dnnl_dilated_convolution_forward_desc_init(&fdesc, dnnl_forward_training, dnnl_convolution_direct,
                                                               &fsrc, &fw, nil, &fdst, strides, dil, pl, pr), "convolution descriptor")
         let hint = try Prim(fdesc, "convolution (training)")
-        let p = try Prim(desc, hint: hint, "convolution backward-data")
+        // Gradients in the forward's activation layout avoid reorders between
+        // backward steps; if oneDNN has no such kernel, let it choose.
+        let p = try (try? Prim(descriptor(srcMD, dstMD), hint: hint, "convolution backward-data"))
+            ?? Prim(descriptor(anyMD(xShape), anyMD(dimsOf(dstMD))), hint: hint, "convolution backward-data")
         let want = p.md(dnnl_query_weights_md)
         let w = try graph.constants[node.inputs[1]].map { t in
             try cache.get("\(node.name)|conv-bwd", want, stream) {
@@ -105,7 +114,7 @@ final class ConvStep: Step {
         guard wrt == 0 else { throw EngineError("no gradient with respect to input \(wrt)") }
         var d = dy
         if attrs.activation != .none {
-            d = try fusedActivationBackward(attrs.activation, y: try ctx.value(node.output), dy: dy, ctx.stream)
+            d = try activationBackward.run(y: try ctx.value(node.output), dy: dy, ctx.stream)
         }
         let (p, w) = try backwardPrimitive(ctx.stream, ctx.graph)
         let dd = try convert(d, to: p.md(dnnl_query_diff_dst_md), ctx.stream)

@@ -175,6 +175,28 @@ final class Prim: @unchecked Sendable {
         dnnl_primitive_desc_destroy(pd)
     }
 
+    /// Scratchpads not in use, reused across calls (one per concurrent call).
+    private var spare: [DMem] = []
+    private let spareLock = NSLock()
+    private lazy var scratchMD: MD? = {
+        var smd = md(dnnl_query_scratchpad_md)
+        return smd.ndims > 0 && dnnl_memory_desc_get_size(&smd) > 0 ? smd : nil
+    }()
+
+    private func takeScratchpad() throws -> DMem? {
+        spareLock.lock()
+        guard let smd = scratchMD else { spareLock.unlock(); return nil }
+        if let m = spare.popLast() { spareLock.unlock(); return m }
+        spareLock.unlock()
+        return try DMem(smd)
+    }
+
+    private func giveBack(_ m: DMem) {
+        spareLock.lock()
+        if spare.count < 4 { spare.append(m) }
+        spareLock.unlock()
+    }
+
     func md(_ q: dnnl_query_t, _ index: Int32 = 0) -> MD {
         dnnl_primitive_desc_query_md(pd, q, index)?.pointee ?? MD()
     }
@@ -184,14 +206,9 @@ final class Prim: @unchecked Sendable {
     /// oneDNN 2.x is shared and not safe for that).
     func execute(_ stream: Stream, _ args: [(Int32, DMem)], _ what: String) throws {
         var a = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.mem) }
-        var smd = md(dnnl_query_scratchpad_md)
-        var scratch: DMem?
-        if smd.ndims > 0, dnnl_memory_desc_get_size(&smd) > 0 {
-            let m = try DMem(smd)
-            scratch = m
-            a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: m.mem))
-        }
-        defer { withExtendedLifetime(scratch) {} }
+        let scratch = try takeScratchpad()
+        if let scratch { a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratch.mem)) }
+        defer { if let scratch { giveBack(scratch) } }
         try check(dnnl_primitive_execute(prim, stream.s, Int32(a.count), a), what)
         try stream.wait()
     }

@@ -17,11 +17,24 @@ final class EltwiseStep: Step {
     let alg: dnnl_alg_kind_t, alpha: Float, beta: Float
     let md: MD
     let fwd: Prim
+    /// The backward reads the output ("use dst" algs) rather than the input.
+    let usesDst: Bool
     private let lock = NSLock()
     private var bwd: Prim?
+    var backwardReadsInputs: Bool { !usesDst }
+    var backwardReadsOutput: Bool { usesDst }
 
     init(_ node: Node, x: DMem, training: Bool) throws {
-        guard let e = eltwiseAlg(node.op) else { throw EngineError("not a oneDNN eltwise op") }
+        guard var e = eltwiseAlg(node.op) else { throw EngineError("not a oneDNN eltwise op") }
+        // On the backward path, algs that can differentiate from their output
+        // use it, so the input need not be kept.
+        var dst = false
+        if training {
+            if e.alg == dnnl_eltwise_relu && e.alpha >= 0 { e.alg = dnnl_eltwise_relu_use_dst_for_bwd; dst = true }
+            else if e.alg == dnnl_eltwise_clip_v2 { e.alg = dnnl_eltwise_clip_v2_use_dst_for_bwd; dst = true }
+            else if e.alg == dnnl_eltwise_logistic { e.alg = dnnl_eltwise_logistic_use_dst_for_bwd; dst = true }
+        }
+        usesDst = dst
         self.node = node; alg = e.alg; alpha = e.alpha; beta = e.beta; md = x.md
         var d = dnnl_eltwise_desc_t(), m = md
         try check(dnnl_eltwise_forward_desc_init(&d, training ? dnnl_forward_training : dnnl_forward_inference, alg, &m, alpha, beta),
@@ -47,10 +60,11 @@ final class EltwiseStep: Step {
             bwd = p
             return p
         }()
-        let x = try convert(try ctx.value(node.inputs[0]), to: md, ctx.stream)
+        let data = try convert(try ctx.value(usesDst ? node.output : node.inputs[0]), to: md, ctx.stream)
         let d = try convert(dy, to: md, ctx.stream)
         let dx = try DMem(md)
-        try p.execute(ctx.stream, [(DNNL_ARG_SRC, x), (DNNL_ARG_DIFF_DST, d), (DNNL_ARG_DIFF_SRC, dx)], "eltwise backward")
+        try p.execute(ctx.stream, [(usesDst ? DNNL_ARG_DST : DNNL_ARG_SRC, data), (DNNL_ARG_DIFF_DST, d), (DNNL_ARG_DIFF_SRC, dx)],
+                      "eltwise backward")
         return dx
     }
 }
@@ -64,6 +78,8 @@ final class PoolStep: Step {
     let fwd: Prim
     let srcMD: MD, dstMD: MD
     let training: Bool
+    var backwardReadsInputs: Bool { !training }
+    var backwardReadsOutput: Bool { !training }
     let strides: [Int64], kernel: [Int64], dilation: [Int64], pl: [Int64], pr: [Int64]
     private let lock = NSLock()
     private var bwd: Prim?

@@ -77,8 +77,9 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
 
     private func setThreads() { omp_set_num_threads(Int32(threads)) }
 
-    /// Runs `nodes` (ascending) of `cp`, freeing tensors after their last reader unless kept.
-    private func run(_ cp: CompiledPlan, _ nodes: [Int], _ ctx: RunContext, keep: Set<String>) throws {
+    /// Runs `nodes` (ascending) of `cp`, freeing tensors after their last
+    /// reader unless kept or read by the backward of a node in `backward`.
+    private func run(_ cp: CompiledPlan, _ nodes: [Int], _ ctx: RunContext, keep: Set<String>, backward: Set<Int> = []) throws {
         let set = Set(nodes)
         for i in nodes {
             let node = cp.graph.nodes[i]
@@ -89,7 +90,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
                 throw EngineError("node '\(node.name)' (\(node.op.name)): \(e.message)")
             }
             for x in node.inputs where !keep.contains(x) {
-                if let readers = cp.plan.consumers[x], readers.allSatisfy({ $0 <= i || !set.contains($0) }) {
+                if let readers = cp.plan.consumers[x], readers.allSatisfy({ $0 <= i || !set.contains($0) }),
+                   try !cp.neededBackward(x, backward, ctx) {
                     ctx.values[x] = nil
                 }
             }
@@ -108,6 +110,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
 
     // MARK: InferenceEngine
 
+    /// The logits for a batch [N, C, H, W] and every tensor in `capture`
+    /// (plain NCHW). Captured tensors are never fused away.
     public func forward(_ input: Tensor, capture: Set<String>) throws -> ForwardResult {
         try checkInput(input)
         try checkCapture(capture)
@@ -122,6 +126,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         return ForwardResult(output: try ctx.tensor(graph.output), captured: try captured(capture, ctx))
     }
 
+    /// Forward, then backward of `sum_n output[n, classes[n]]` down to `layer`
+    /// only (never to weights), as `ReferenceEngine.gradient`.
     public func gradient(_ input: Tensor, layer: String, classes: [Int], capture: Set<String>) throws -> GradientResult {
         try checkInput(input)
         try checkCapture(capture)
@@ -130,13 +136,12 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         let fuseKeep = capture.union([graph.output, layer])
         let cp = try compiled(PlanKey(n: input.shape[0], keep: fuseKeep, mode: "grad:\(layer)"), backwardTo: layer)
         let back = cp.backwardNodes
-        var keep = fuseKeep
-        for i in back { keep.formUnion(cp.graph.nodes[i].inputs); keep.insert(cp.graph.nodes[i].output) }
+        let keep = fuseKeep
         var needed = cp.plan.upstream(of: graph.output)
         for c in capture { needed.formUnion(cp.plan.upstream(of: c)) }
         let ctx = RunContext(stream: try DNNLContext.shared.makeStream(), graph: cp.graph)
         ctx.values[graph.input] = try DMem.from(input)
-        try run(cp, needed.sorted(), ctx, keep: keep)
+        try run(cp, needed.sorted(), ctx, keep: keep, backward: cp.training)
         let output = try ctx.tensor(graph.output)
         let seed = try oneHotSeed(outputShape: output.shape, classes: classes)
 
@@ -159,6 +164,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
                               captured: try captured(capture, ctx))
     }
 
+    /// Runs only the nodes after `layer` from `activation` [N, ...]; skip
+    /// inputs from before the layer come from `context` (batch 1 or N).
     public func head(from layer: String, activation: Tensor, context: [String: Tensor]) throws -> Tensor {
         guard activation.rank >= 1, activation.shape[0] >= 1 else { throw EngineError("head: activation needs a batch axis, got \(activation.shape)") }
         setThreads()
@@ -236,6 +243,18 @@ final class CompiledPlan: @unchecked Sendable {
         steps = [Step?](repeating: nil, count: graph.nodes.count)
     }
 
+    /// Whether the backward of a node in `backward` reads tensor `x` (its
+    /// producer's output or one of its readers' inputs). Those steps exist:
+    /// this is asked after all of x's readers ran.
+    func neededBackward(_ x: String, _ backward: Set<Int>, _ ctx: RunContext) throws -> Bool {
+        if backward.isEmpty { return false }
+        if let p = plan.producer[x], backward.contains(p), try step(p, ctx).backwardReadsOutput { return true }
+        for r in plan.consumers[x] ?? [] where backward.contains(r) {
+            if try step(r, ctx).backwardReadsInputs { return true }
+        }
+        return false
+    }
+
     func kinds() -> [String: String] {
         lock.lock()
         defer { lock.unlock() }
@@ -273,6 +292,8 @@ final class CompiledPlan: @unchecked Sendable {
                 return try BatchNormStep(node, x: x0(), graph: graph)
             case .gemm(let a):
                 return try InnerProductStep(node, a, x: x0(), graph: graph, cache: weights, stream: ctx.stream, training: training)
+            case .matMul:
+                return try MatMulStep(node, x: x0(), graph: graph)
             case .concat(let axis):
                 return try ConcatStep(node, axis: axis, ctx: ctx)
             case .softmax(let axis):

@@ -12,12 +12,15 @@ final class InnerProductStep: Step {
     let weights: DMem
     let bias: DMem?
     private let lock = NSLock()
+    private let activationBackward: FusedActivationBackward
     private var bwd: (Prim, DMem)?
     private let plainWeights: () throws -> DMem
     private let cache: WeightCache
+    var backwardReadsInputs: Bool { false }
+    var backwardReadsOutput: Bool { attrs.activation != .none }
 
     init(_ node: Node, _ a: GemmAttributes, x: DMem, graph: Graph, cache: WeightCache, stream: Stream, training: Bool) throws {
-        self.node = node; attrs = a; self.cache = cache
+        self.node = node; attrs = a; activationBackward = FusedActivationBackward(a.activation); self.cache = cache
         let xs = x.dims
         guard !a.transA, xs.count == 2, node.inputs.count >= 2, let b = graph.constants[node.inputs[1]], b.rank == 2 else {
             throw EngineError("only A[M,K] x constant B is native")
@@ -92,7 +95,7 @@ final class InnerProductStep: Step {
         guard wrt == 0 else { throw EngineError("no gradient with respect to input \(wrt)") }
         var d = dy
         if attrs.activation != .none {
-            d = try fusedActivationBackward(attrs.activation, y: try ctx.value(node.output), dy: dy, ctx.stream)
+            d = try activationBackward.run(y: try ctx.value(node.output), dy: dy, ctx.stream)
         }
         let (p, w) = try backwardPrimitive(ctx.stream)
         let dd = try convert(d, to: p.md(dnnl_query_diff_dst_md), ctx.stream)
@@ -108,6 +111,8 @@ final class ConcatStep: Step {
     let prim: Prim
     let srcMDs: [MD]
     let dstMD: MD
+    var backwardReadsInputs: Bool { true }
+    var backwardReadsOutput: Bool { true }
 
     init(_ node: Node, axis: Int, ctx: RunContext) throws {
         self.node = node
@@ -155,6 +160,8 @@ final class SoftmaxStep: Step {
     let fwd: Prim
     let md: MD
     let axis: Int32
+    var backwardReadsInputs: Bool { false }
+    var backwardReadsOutput: Bool { true }
     private let lock = NSLock()
     private var bwd: Prim?
 
@@ -194,6 +201,61 @@ final class SoftmaxStep: Step {
         let d = try convert(dy, to: md, ctx.stream)
         let dx = try DMem(md)
         try p.execute(ctx.stream, [(DNNL_ARG_DST, y), (DNNL_ARG_DIFF_DST, d), (DNNL_ARG_DIFF_SRC, dx)], "softmax backward")
+        return dx
+    }
+}
+
+/// MatMul of an activation A [..., M, K] by a constant B [K, N] (or with the
+/// same leading dims) as a oneDNN matmul on plain layouts; backward to A is
+/// another matmul, dY x B^T, with B^T prepared once.
+final class MatMulStep: Step {
+    let node: Node
+    let fwd: Prim, bwd: Prim
+    let aMD: MD, yMD: MD
+    let b: DMem, bT: DMem
+    var backwardReadsInputs: Bool { false }
+    var backwardReadsOutput: Bool { false }
+
+    init(_ node: Node, x: DMem, graph: Graph) throws {
+        self.node = node
+        guard node.inputs.count == 2, let bt = graph.constants[node.inputs[1]] else { throw EngineError("B is not a constant") }
+        let a = x.dims, r = a.count
+        guard r >= 2, r <= 4, bt.rank >= 2, bt.rank <= r else { throw EngineError("unsupported ranks") }
+        let k = a[r - 1], n = bt.shape[bt.rank - 1]
+        guard bt.shape[bt.rank - 2] == k else { throw EngineError("inner sizes differ") }
+        let bDims = [Int](repeating: 1, count: r - bt.rank) + bt.shape
+        let batchB = bDims.dropLast(2).reduce(1, *)
+        guard batchB == 1 || Array(bDims.dropLast(2)) == Array(a.dropLast(2)) else { throw EngineError("batch shapes differ") }
+        var tDims = bDims
+        tDims[r - 2] = n; tDims[r - 1] = k
+        var tData = [Float](repeating: 0, count: bt.count)
+        for s in 0..<batchB { for i in 0..<k { for j in 0..<n { tData[s * k * n + j * k + i] = bt.data[s * k * n + i * n + j] } } }
+        b = try DMem.from(bt.reshaped(bDims))
+        bT = try DMem.from(Tensor(shape: tDims, data: tData))
+        aMD = try plainMD(a)
+        yMD = try plainMD(Array(a.dropLast()) + [n])
+        var am = aMD, bm = b.md, ym = yMD
+        var d = dnnl_matmul_desc_t()
+        try check(dnnl_matmul_desc_init(&d, &am, &bm, nil, &ym), "matmul descriptor")
+        fwd = try Prim(d, "matmul")
+        var dym = yMD, btm = bT.md, dam = aMD
+        var bd = dnnl_matmul_desc_t()
+        try check(dnnl_matmul_desc_init(&bd, &dym, &btm, nil, &dam), "matmul descriptor")
+        bwd = try Prim(bd, "matmul (backward)")
+    }
+
+    func forward(_ ctx: RunContext) throws {
+        let x = try convert(try ctx.value(node.inputs[0]), to: aMD, ctx.stream)
+        let y = try DMem(yMD)
+        try fwd.execute(ctx.stream, [(DNNL_ARG_SRC, x), (DNNL_ARG_WEIGHTS, b), (DNNL_ARG_DST, y)], "matmul")
+        ctx.values[node.output] = y
+    }
+
+    func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem {
+        guard wrt == 0 else { throw EngineError("no gradient with respect to the constant B") }
+        let d = try convert(dy, to: yMD, ctx.stream)
+        let dx = try DMem(aMD)
+        try bwd.execute(ctx.stream, [(DNNL_ARG_SRC, d), (DNNL_ARG_WEIGHTS, bT), (DNNL_ARG_DST, dx)], "matmul backward")
         return dx
     }
 }

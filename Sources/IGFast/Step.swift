@@ -33,6 +33,10 @@ final class RunContext {
 /// from d loss / d output to d loss / d input `wrt`.
 protocol Step: AnyObject {
     var node: Node { get }
+    /// Whether `backward` reads the node's inputs / its output (so the
+    /// gradient path keeps only what it needs).
+    var backwardReadsInputs: Bool { get }
+    var backwardReadsOutput: Bool { get }
     func forward(_ ctx: RunContext) throws
     func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem
 }
@@ -40,6 +44,8 @@ protocol Step: AnyObject {
 /// A node run by the reference ops on plain tensors, reordered at its edges.
 final class FallbackStep: Step {
     let node: Node
+    var backwardReadsInputs: Bool { true }
+    var backwardReadsOutput: Bool { true }
     init(_ node: Node) { self.node = node }
 
     func forward(_ ctx: RunContext) throws {
@@ -94,18 +100,37 @@ func fusedActivation(_ a: Activation) -> (alg: dnnl_alg_kind_t, bwd: dnnl_alg_ki
     }
 }
 
-/// d loss / d pre-activation of a fused activation, from its output `y`.
-func fusedActivationBackward(_ a: Activation, y: DMem, dy: DMem, _ stream: Stream) throws -> DMem {
-    guard let f = fusedActivation(a) else { return dy }
-    var ymd = y.md
-    var fd = dnnl_eltwise_desc_t()
-    try check(dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training, f.bwd, &ymd, f.alpha, f.beta), "eltwise forward desc")
-    let fwd = try Prim(fd, "eltwise forward")
-    var bd = dnnl_eltwise_desc_t()
-    try check(dnnl_eltwise_backward_desc_init(&bd, f.bwd, &ymd, &ymd, f.alpha, f.beta), "eltwise backward desc")
-    let bwd = try Prim(bd, hint: fwd, "eltwise backward")
-    let d = try convert(dy, to: y.md, stream)
-    let out = try DMem(y.md)
-    try bwd.execute(stream, [(DNNL_ARG_DST, y), (DNNL_ARG_DIFF_DST, d), (DNNL_ARG_DIFF_SRC, out)], "eltwise backward")
-    return out
+/// d loss / d pre-activation of a fused activation, from its output `y`
+/// (the "use dst for backward" algorithms); the primitive is made once per
+/// layout and kept.
+final class FusedActivationBackward {
+    let activation: Activation
+    private let lock = NSLock()
+    private var cached: (MD, Prim)?
+
+    init(_ a: Activation) { activation = a }
+
+    private func primitive(_ md: MD) throws -> Prim? {
+        guard let f = fusedActivation(activation) else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        if let (m, p) = cached, mdEqual(m, md) { return p }
+        var ymd = md
+        var fd = dnnl_eltwise_desc_t()
+        try check(dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training, f.bwd, &ymd, f.alpha, f.beta), "eltwise forward desc")
+        let fwd = try Prim(fd, "eltwise forward")
+        var bd = dnnl_eltwise_desc_t()
+        try check(dnnl_eltwise_backward_desc_init(&bd, f.bwd, &ymd, &ymd, f.alpha, f.beta), "eltwise backward desc")
+        let p = try Prim(bd, hint: fwd, "eltwise backward")
+        cached = (md, p)
+        return p
+    }
+
+    func run(y: DMem, dy: DMem, _ stream: Stream) throws -> DMem {
+        guard let p = try primitive(y.md) else { return dy }
+        let d = try convert(dy, to: y.md, stream)
+        let out = try DMem(y.md)
+        try p.execute(stream, [(DNNL_ARG_DST, y), (DNNL_ARG_DIFF_DST, d), (DNNL_ARG_DIFF_SRC, out)], "eltwise backward")
+        return out
+    }
 }

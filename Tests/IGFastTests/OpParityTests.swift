@@ -130,8 +130,26 @@ final class OpParityTests: XCTestCase {
             (.transpose(perm: [0, 1, 3, 2]), [], [:]),
             (.reduceMean(axes: [2, 3], keepDims: true), [], [:]),
             (.reshape(shape: [1, -1, 9]), [], [:]),
-            (.matMul, ["m"], ["m": randomTensor([9, 5], seed: 10)]),
         ]
         for (op, extra, c) in cases { try single(op, extra: extra, constants: c, native: false) }
+    }
+
+    func testMatMul() throws {
+        // A [N, 4, 9, 9] by a constant B [9, 5] or [1, 1, 9, 3], and 2-D.
+        try single(.matMul, extra: ["m"], constants: ["m": randomTensor([9, 5], seed: 10)])
+        try single(.matMul, extra: ["m"], constants: ["m": randomTensor([1, 1, 9, 3], seed: 11)])
+        let flat = [Node(name: "f", op: .flatten(axis: 1), inputs: ["x"], output: "f"),
+                    Node(name: "op", op: .matMul, inputs: ["f", "m"], output: "y")]
+        let g2 = try withHead(flat, constants: ["m": randomTensor([36, 7], seed: 12)], inputShape: [4, 3, 3], last: "y")
+        let fast2 = try FastEngine(graph: g2)
+        try assertParity(g2, layers: ["x", "f"], engine: fast2, what: "2-D matmul")
+        XCTAssertEqual(fast2.stepKinds(batch: 3, layer: "f")["op"], "MatMul")
+        // B an activation: the reference.
+        let body = [Node(name: "t", op: .transpose(perm: [0, 1, 3, 2]), inputs: ["x"], output: "xt"),
+                    Node(name: "op", op: .matMul, inputs: ["x", "xt"], output: "y")]
+        let g = try withHead(body, constants: [:], inputShape: [2, 5, 5], last: "y")
+        let fast = try FastEngine(graph: g)
+        try assertParity(g, layers: ["x"], engine: fast, what: "matmul of activations")
+        XCTAssertEqual(fast.stepKinds(batch: 3)["op"], "reference")
     }
 }
