@@ -1,6 +1,0 @@
-import XCTest
-@testable import IGModel
-
-final class IGModelSmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}
