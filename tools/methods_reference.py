@@ -62,7 +62,7 @@ class Probe:
         if self.replace is not None:
             out = self.replace(out)
         self.act = out
-        return out
+        return out.clone()  # in-place ops downstream must not change the recorded activation
 
     def forward(self, x):
         """logits, A (detached)."""
