@@ -1,6 +1,0 @@
-import XCTest
-@testable import IGExplain
-
-final class IGExplainSmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}
