@@ -8,8 +8,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time the engine: forward, forward + backward to the target layer, or one explanation per run.",
         discussion: """
-            One warm-up run, then --runs timed runs on a real photo (the first bundled one unless --image).
-            Prints min and median milliseconds. tools/bench_vs_pytorch.py runs the same work in PyTorch,
+            One warm-up run, then --runs timed runs on a real photo (the first bundled one unless --image). \
+            Prints min and median milliseconds. tools/bench_vs_pytorch.py runs the same work in PyTorch, \
             interleaved, and prints the ratios.
             """)
 

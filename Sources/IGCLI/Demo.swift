@@ -20,7 +20,8 @@ struct Demo: ParsableCommand {
 
                 For x > 1 the function is flat, so its gradient is 0: a gradient-based attribution (x * f'(x))
                 gives the input no credit although f(x) - f(0) = 1. Integrating the gradient along the path
-                from 0 to x (Integrated Gradients, m = \(steps) steps) recovers the whole difference.
+                from 0 to x (Integrated Gradients, a Riemann sum of m = \(steps) steps) recovers the whole difference,
+                up to the step size.
 
                 """)
             print("      x     f(x)   f'(x)   x*f'(x)   integrated   f(x)-f(0)")
@@ -40,9 +41,9 @@ struct Demo: ParsableCommand {
                 walks from a black image, through the region where channel 0 is not yet saturated, and credits it.
 
                 """)
-            print("  channel          Grad-CAM weight   Integrated Grad-CAM contribution")
+            print("  channel          Grad-CAM weight   integrated contribution to the score (adds up to y(x) - y(black) = 1.125)")
             for k in 0..<2 {
-                print(String(format: "  %d (%@)   %15.4f   %32.4f", k, k == 0 ? "red  " : "green",
+                print(String(format: "  %d (%@)   %15.4f   %20.4f", k, k == 0 ? "red  " : "green",
                              Double(c.gradWeights[k]), Double(c.integratedContribution[k])))
             }
             print("\n  maps (rows of the 4x4 map, normalised to the maximum):")

@@ -9,12 +9,12 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score methods on a PASCAL-VOC-layout dataset: the paper's table (EBPG, Bbox, Drop, Increase, ...).",
         discussion: """
-            For every image of the split and every annotated class the class map links to a model class, each method
-            explains that class (the highest-scoring mapped class when several are mapped) and every metric is scored.
-            Prints one row per method and appends per-image rows to a CSV (--results) as it goes; --resume skips the
-            rows already there. Without --voc, runs on the bundled evaluation set. Images are stretched to the input
-            size (as the paper's authors did) unless --resize crop is given.
-            Drop and Increase use the softmax probability of the class. Deletion and insertion remove (set to 0) or
+            For every image of the split and every annotated class the class map links to a model class, each method \
+            explains that class (the highest-scoring mapped class when several are mapped) and every metric is scored. \
+            Prints one row per method and appends per-image rows to a CSV (--results) as it goes; --resume skips the \
+            rows already there. Without --voc, runs on the bundled evaluation set. Images are stretched to the input \
+            size (as the paper's authors did) unless --resize crop is given. \
+            Drop and Increase use the softmax probability of the class. Deletion and insertion remove (set to 0) or \
             insert (into a blurred copy, sigma 5) input pixels in order of saliency, 224 pixels a step at 224x224.
             """)
 
@@ -176,7 +176,7 @@ struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score a map from any tool (.npy, h x w) against a VOC annotation: EBPG, Bbox, pointing game.",
         discussion: """
-            The map is taken to cover the whole image (a stretched input) unless --resize crop is given; it is
+            The map is taken to cover the whole image (a stretched input) unless --resize crop is given; it is \
             upsampled bilinearly to the image size, negatives clipped, exactly as igcam evaluate does.
             """)
 

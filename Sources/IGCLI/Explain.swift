@@ -53,8 +53,8 @@ struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Explain one image: write an overlay PNG and/or the raw map as .npy, or print JSON.",
         discussion: """
-            The raw map (--raw) is the map at the target layer's resolution, before upsampling and before any
-            normalisation, float32 (h, w). With several methods, each output name gets the method's name
+            The raw map (--raw) is the map at the target layer's resolution, before upsampling and before any \
+            normalisation, float32 (h, w). With several methods, each output name gets the method's name \
             appended (overlay-grad-cam.png). Files are written to a temporary name and renamed, never half-written.
             """)
 

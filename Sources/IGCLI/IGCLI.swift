@@ -16,7 +16,7 @@ struct Igcam: ParsableCommand {
         commandName: "igcam",
         abstract: "See what an image classifier looks at: Integrated Grad-CAM and its peers, live in the terminal.",
         discussion: """
-            With no subcommand, opens the viewer on the bundled EfficientNet-Lite0 and photos.
+            With no subcommand, opens the viewer on the bundled EfficientNet-Lite0 and photos. \
             Models are ONNX files with an optional JSON sidecar (NAME.json next to NAME.onnx).
             """,
         subcommands: [View.self, Classify.self, Layers.self, Explain.self, Evaluate.self, Score.self, Bench.self, Demo.self],

@@ -79,7 +79,7 @@ public enum SensitivityDemo {
         public var gradCAM: Explanation
         public var integrated: Explanation
         /// Per channel: Grad-CAM weight GAP(dy/dA_k) at the image, and the
-        /// Integrated Grad-CAM contribution sum_steps GAP(g_k) * GAP(A_k(x_s) - A_k(x')) .
+        /// integrated contribution sum_ij A_k(x) * (1/m) sum_s GAP(dy/dA_k(x_s)).
         public var gradWeights: [Float]
         public var integratedContribution: [Float]
     }
@@ -96,12 +96,15 @@ public enum SensitivityDemo {
             Tensor(shape: [1, 3, 4, 4], data: image.map { $0 * Float(k) / Float(m) })
         })
         let r = try model.engine.gradient(path, layer: "A", classes: [Int](repeating: 0, count: m), capture: [])
+        // Integrated gradients of the score with respect to each channel's total activation:
+        // sum_ij A_k(x) * (1/m) sum_s GAP(dy/dA_k(x_s)). The path is linear in A here, so these
+        // add up to y(x) - y(black) (completeness), while Grad-CAM's weights miss channel 0.
+        let last = (m - 1) * 32
+        let total = CAM.channelMeans(r.activation.data[last ..< last + 32], channels: 2, hw: 16).map { $0 * 16 }
         var contrib: [Float] = [0, 0]
         for s in 0..<m {
-            let item = s * 32
-            let gb = CAM.channelMeans(r.gradient.data[item ..< item + 32], channels: 2, hw: 16)
-            let ab = CAM.channelMeans(r.activation.data[item ..< item + 32], channels: 2, hw: 16)
-            for k in 0..<2 { contrib[k] += gb[k] * ab[k] * 16 }
+            let gb = CAM.channelMeans(r.gradient.data[s * 32 ..< s * 32 + 32], channels: 2, hw: 16)
+            for k in 0..<2 { contrib[k] += gb[k] * total[k] / Float(m) }
         }
         return ConvResult(gradCAM: gc, integrated: ig, gradWeights: gw, integratedContribution: contrib)
     }

@@ -112,3 +112,15 @@ final class SaturatingNetTests: XCTestCase {
         XCTAssertEqual(rows[2].difference, 1)
     }
 }
+
+final class SensitivityDemoTests: XCTestCase {
+    /// The integrated contributions add up to y(x) - y(black) = 1.125 (completeness),
+    /// and the saturated red channel gets most of it, where Grad-CAM gives it nothing.
+    func testIntegratedContributionsAreComplete() throws {
+        let r = try SensitivityDemo.convResult(steps: 64)
+        XCTAssertEqual(r.gradWeights[0], 0)
+        XCTAssertEqual(r.integratedContribution[0] + r.integratedContribution[1], 1.125, accuracy: 0.03)
+        XCTAssertEqual(r.integratedContribution[1], 0.125, accuracy: 0.005)
+        XCTAssertGreaterThan(r.integratedContribution[0], 0.9)
+    }
+}
