@@ -5,6 +5,9 @@ import IGRender
 /// The hint line at the bottom of the screen.
 public let hintLine = "↑↓/jk class  / find  m/M method  [/] layer  +/-/= m  b base  o opac  v view  c cmap  n/p image  s save  ? help  q quit"
 
+/// The hint line on narrow terminals.
+public let shortHintLine = "jk class / find m method [] layer +- m b o v c n/p s save ? help q"
+
 /// The screen for `state` on a `width` x `height` terminal. Pure apart from
 /// the composer's cache (which never changes what is drawn).
 public func draw(_ state: ViewerState, width: Int, height: Int, composer: Composer) -> Screen {
@@ -26,8 +29,9 @@ public func draw(_ state: ViewerState, width: Int, height: Int, composer: Compos
     case .steps(let t): scr.put("steps m (1-\(ViewerState.maxSteps)): \(t)_", x: 0, y: lay.statusRow, bold: true)
     default: scr.put(state.status, x: 0, y: lay.statusRow)
     }
-    scr.put(hintLine, x: 0, y: lay.hintRow, reverse: true)
-    for x in hintLine.unicodeScalars.count..<width { scr[x, lay.hintRow] = ScreenCell(reverse: true) }
+    let hint = hintLine.unicodeScalars.count <= width ? hintLine : shortHintLine
+    for x in 0..<width { scr[x, lay.hintRow] = ScreenCell(reverse: true) }
+    scr.put(hint, x: 0, y: lay.hintRow, reverse: true)
     return scr
 }
 

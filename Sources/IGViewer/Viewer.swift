@@ -48,7 +48,7 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     guard !files.isEmpty else { throw ViewerError("no images to show (PNG or JPEG files, or folders of them)") }
     let env = ProcessInfo.processInfo.environment
     let choice = try chooseColorMode(options.color, environment: env)
-    let layers = model.graph.candidateLayers.map { LayerInfo(name: $0.name, display: $0.alias ?? $0.name, shape: $0.shape) }
+    let layers = viewerLayers(model)
     var state = ViewerState(modelName: model.name, labels: model.labels, layers: layers,
                             defaultLayer: model.defaultLayer, paths: files)
 
@@ -61,6 +61,10 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     if let w = state.work { runner.request(w) }
     state.status = "colour: \(term.mode.rawValue); ? for help"
 
+    // IGCAM_VIEWER_TIMING=FILE logs, per frame drawn after a key: milliseconds
+    // from the key's arrival to the end of the refresh, of which draw and show.
+    let timing = env["IGCAM_VIEWER_TIMING"].flatMap { FileHandle(forWritingAtPath: $0) ?? (FileManager.default.createFile(atPath: $0, contents: nil) ? FileHandle(forWritingAtPath: $0) : nil) }
+    var keyTime: UInt64?
     var dirty = true
     while !state.quit && caughtSignal == 0 {
         var lastRequest: WorkRequest?
@@ -80,12 +84,23 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
         }
         if dirty {
             let (w, h) = term.size
-            term.show(draw(state, width: w, height: h, composer: composer))
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let screen = draw(state, width: w, height: h, composer: composer)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            term.show(screen)
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            if let f = timing, let k = keyTime {
+                let ms = { (a: UInt64, b: UInt64) in String(format: "%.3f", Double(b - a) / 1e6) }
+                f.seekToEndOfFile()
+                f.write(Data("\(w)x\(h) \(ms(k, t2)) \(ms(t0, t1)) \(ms(t1, t2))\n".utf8))
+            }
+            keyTime = nil
             dirty = false
         }
         // One key with a short timeout, then everything already typed, reduced
         // together: a flood of keys becomes one request and one redraw.
         var key = term.readKey(wait: true)
+        if key != nil { keyTime = DispatchTime.now().uptimeNanoseconds }
         while let k = key {
             if k == .resize { term.invalidate() }
             let (s, e) = reduce(state, k)

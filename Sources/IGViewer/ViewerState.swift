@@ -73,6 +73,7 @@ public struct MapResult: Equatable, Sendable {
 public struct WorkRequest: Equatable, Sendable {
     public var image: String
     public var keys: [JobKey]
+    public init(image: String, keys: [JobKey]) { self.image = image; self.keys = keys }
 }
 
 /// A candidate target layer: tensor name, friendly name, per-item shape.
@@ -81,6 +82,13 @@ public struct LayerInfo: Equatable, Sendable {
     public var display: String
     public var shape: [Int]
     public init(name: String, display: String, shape: [Int]) { self.name = name; self.display = display; self.shape = shape }
+}
+
+/// The layers the viewer offers: the model's candidate layers with a
+/// spatial map (h x w > 1), in graph order.
+public func viewerLayers(_ model: Model) -> [LayerInfo] {
+    model.graph.candidateLayers.filter { $0.shape.count == 3 && $0.shape[1] * $0.shape[2] > 1 }
+        .map { LayerInfo(name: $0.name, display: $0.alias ?? $0.name, shape: $0.shape) }
 }
 
 /// The whole viewer as a value: every key and every job event maps one
