@@ -29,7 +29,7 @@ let package = Package(
         // C shims over system libraries.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
-        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+        .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
 
         // Tensors, graph IR, reference ops (forward + backward), executor.

@@ -19,7 +19,7 @@ struct Igcam: ParsableCommand {
             With no subcommand, opens the viewer on the bundled EfficientNet-Lite0 and photos.
             Models are ONNX files with an optional JSON sidecar (NAME.json next to NAME.onnx).
             """,
-        subcommands: [View.self, Classify.self, Layers.self, Explain.self, Bench.self, Demo.self],
+        subcommands: [View.self, Classify.self, Layers.self, Explain.self, Evaluate.self, Score.self, Bench.self, Demo.self],
         defaultSubcommand: View.self
     )
 }

@@ -1,14 +1,20 @@
 /// An 8-bit RGB image, rows top to bottom, pixels interleaved R, G, B.
 public struct RGBImage: Sendable, Equatable {
+    /// Width in pixels.
     public var width: Int
+    /// Height in pixels.
     public var height: Int
+    /// width * height * 3 bytes: row-major, R G B per pixel.
     public var pixels: [UInt8]
 
+    /// Wraps existing pixels. `pixels.count` must be `width * height * 3`
+    /// (a programming error otherwise: this traps).
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * 3, "RGBImage: \(width)x\(height) needs \(width * height * 3) bytes, got \(pixels.count)")
         self.width = width; self.height = height; self.pixels = pixels
     }
 
+    /// An image filled with one colour (black by default).
     public init(width: Int, height: Int, fill: (UInt8, UInt8, UInt8) = (0, 0, 0)) {
         self.width = width; self.height = height
         var p = [UInt8](repeating: 0, count: width * height * 3)
@@ -16,12 +22,14 @@ public struct RGBImage: Sendable, Equatable {
         self.pixels = p
     }
 
+    /// The colour at (x, y); no bounds check beyond the array's.
     @inline(__always)
     public func pixel(x: Int, y: Int) -> (UInt8, UInt8, UInt8) {
         let i = 3 * (y * width + x)
         return (pixels[i], pixels[i + 1], pixels[i + 2])
     }
 
+    /// Sets the colour at (x, y).
     @inline(__always)
     public mutating func setPixel(x: Int, y: Int, _ c: (UInt8, UInt8, UInt8)) {
         let i = 3 * (y * width + x)

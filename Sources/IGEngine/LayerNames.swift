@@ -1,0 +1,91 @@
+/// Finding a layer (tensor) of a graph from what a user types: an exact
+/// tensor name, an alias (PyTorch module path), or a module scope.
+
+/// An unknown or ambiguous layer name. `candidates` lists a few names that would work.
+public struct LayerNameError: Error, CustomStringConvertible, Sendable {
+    public var name: String
+    public var ambiguous: Bool
+    public var candidates: [String]
+
+    public var description: String {
+        let list = candidates.isEmpty ? "" : ": " + candidates.joined(separator: ", ")
+        if ambiguous { return "layer '\(name)' is ambiguous; it matches several modules\(list)" }
+        return "no layer named '\(name)'" + (candidates.isEmpty ? "" : "; some layers are\(list)")
+    }
+}
+
+/// Dotted module paths from "/"-separated scope components, e.g.
+/// ["layer4", "layer4.2", "relu_2"] -> ["layer4", "layer4.2", "layer4.2.relu_2"].
+public func modulePaths(scopes: [String]) -> [String] {
+    var out = [String]()
+    var path = ""
+    for c in scopes where !c.isEmpty {
+        if path.isEmpty || c.hasPrefix(path + ".") { path = c } else { path += "." + c }
+        out.append(path)
+    }
+    return out
+}
+
+extension Graph {
+    /// Every node output with a per-item 3-D shape (C, H, W), in graph order,
+    /// with its alias (if any). Requires `shapes` (see `inferShapes()`).
+    public var candidateLayers: [(name: String, alias: String?, shape: [Int])] {
+        nodes.compactMap { n in
+            guard let s = shapes[n.output], s.count == 3 else { return nil }
+            return (n.output, aliases[n.output], s)
+        }
+    }
+
+    /// Module paths a node output belongs to: from a "/a/b/Op_output_0" style
+    /// tensor name and from its alias (with all enclosing modules).
+    func modulePaths(of tensor: String) -> [String] {
+        var paths = [String]()
+        if tensor.hasPrefix("/") {
+            let comps = tensor.split(separator: "/").map(String.init)
+            paths += IGEngine.modulePaths(scopes: Array(comps.dropLast()))
+        }
+        if let a = aliases[tensor] {
+            let parts = a.split(separator: ".", omittingEmptySubsequences: false)
+            for i in 1...max(1, parts.count) where i <= parts.count {
+                paths.append(parts[..<i].joined(separator: "."))
+            }
+        }
+        return paths
+    }
+
+    /// Resolve a user-supplied layer name to a tensor name: an exact tensor
+    /// name, else an exact alias, else the output of the unique module whose
+    /// path equals or ends with `name` (as dotted components; `/a/b` is read
+    /// as module path `a.b`). A module's output is the last node output in
+    /// graph order inside that module.
+    public func resolveLayer(_ name: String) throws -> String {
+        if name == input || nodes.contains(where: { $0.output == name }) { return name }
+        if let hit = nodes.last(where: { aliases[$0.output] == name }) { return hit.output }
+        if let t = aliases.first(where: { $0.value == name })?.key { return t }
+
+        let comps = name.split(separator: "/").map(String.init)
+        let query = comps.count > 1 ? (IGEngine.modulePaths(scopes: comps).last ?? name) : name
+        guard !query.isEmpty else { throw LayerNameError(name: name, ambiguous: false, candidates: examples(near: name)) }
+        var lastOf = [String: String]()
+        var order = [String]()
+        for n in nodes {
+            for p in modulePaths(of: n.output) where p == query || p.hasSuffix("." + query) {
+                if lastOf[p] == nil { order.append(p) }
+                lastOf[p] = n.output
+            }
+        }
+        if order.count == 1, let t = lastOf[order[0]] { return t }
+        if order.count > 1 {
+            throw LayerNameError(name: name, ambiguous: true, candidates: Array(order.prefix(6)))
+        }
+        throw LayerNameError(name: name, ambiguous: false, candidates: examples(near: name))
+    }
+
+    /// A few layer names to suggest: those sharing text with `name`, else the last few candidates.
+    func examples(near name: String) -> [String] {
+        let all = candidateLayers.map { $0.alias ?? $0.name }
+        let low = name.lowercased()
+        let close = all.filter { !low.isEmpty && ($0.lowercased().contains(low) || low.contains($0.lowercased())) }
+        return Array((close.isEmpty ? Array(all.suffix(6)) : Array(close.suffix(6))))
+    }
+}

@@ -1,0 +1,116 @@
+import CDNNL
+import Foundation
+import IGEngine
+
+/// Convolution (groups, depthwise, stride, padding, dilation) with bias and
+/// a fused ReLU/Clip post-op. All layouts are `any`: oneDNN picks its blocked
+/// formats; weights are reordered once into the preferred layout and kept.
+final class ConvStep: Step {
+    let node: Node
+    let attrs: ConvAttributes
+    let fwd: Prim
+    let weights: DMem
+    let bias: DMem?
+    let srcMD: MD, dstMD: MD
+    let xShape: [Int], wShape: [Int]
+    let cache: WeightCache
+    private let lock = NSLock()
+    private var bwdPrim: Prim?
+    private var bwdWeights: DMem?
+
+    init(_ node: Node, _ a: ConvAttributes, x: DMem, graph: Graph, cache: WeightCache, stream: Stream) throws {
+        guard node.inputs.count >= 2, let w = graph.constants[node.inputs[1]] else {
+            throw EngineError("weights are not a constant")
+        }
+        let b = node.inputs.count > 2 ? graph.constants[node.inputs[2]] : nil
+        if node.inputs.count > 2 && b == nil { throw EngineError("bias is not a constant") }
+        let xs = x.dims
+        guard xs.count == 4, w.rank == 4, a.group >= 1, xs[1] % a.group == 0, w.shape[0] % a.group == 0,
+              w.shape[1] * a.group == xs[1] else {
+            throw EngineError("shapes \(xs) and \(w.shape) do not match group \(a.group)")
+        }
+        let oh = (xs[2] + a.pads[0] + a.pads[2] - a.dilations[0] * (w.shape[2] - 1) - 1) / a.strides[0] + 1
+        let ow = (xs[3] + a.pads[1] + a.pads[3] - a.dilations[1] * (w.shape[3] - 1) - 1) / a.strides[1] + 1
+        guard oh > 0, ow > 0 else { throw EngineError("empty output") }
+        self.node = node; self.attrs = a; self.xShape = xs; self.wShape = w.shape; self.cache = cache
+        let g = a.group
+        let wDims = g == 1 ? w.shape : [g, w.shape[0] / g, w.shape[1], w.shape[2], w.shape[3]]
+        var src = try anyMD(xs), wmd = try anyMD(wDims), dst = try anyMD([xs[0], w.shape[0], oh, ow])
+        let bmd = try b.map { try plainMD([$0.count]) } ?? MD()
+        var desc = dnnl_convolution_desc_t()
+        let strides = a.strides.map(Int64.init), dil = a.dilations.map { Int64($0 - 1) }
+        let pl = [Int64(a.pads[0]), Int64(a.pads[1])], pr = [Int64(a.pads[2]), Int64(a.pads[3])]
+        try withOptionalMD(bmd, b != nil) { bp in
+            try check(dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                                  &src, &wmd, bp, &dst, strides, dil, pl, pr),
+                      "convolution descriptor")
+        }
+        let post = fusedActivation(a.activation).map { ($0.alg, $0.alpha, $0.beta) }
+        let attr = try Attr(postEltwise: post)
+        fwd = try Prim(desc, attr: attr.attr, "convolution")
+        srcMD = fwd.md(dnnl_query_src_md)
+        dstMD = fwd.md(dnnl_query_dst_md)
+        let wantW = fwd.md(dnnl_query_weights_md)
+        let plainW = try plainMD(wDims)
+        weights = try cache.get("\(node.name)|conv-fwd", wantW, stream) {
+            let m = try DMem(plainW)
+            w.data.withUnsafeBufferPointer { m.floats.update(from: $0.baseAddress!, count: w.count) }
+            return m
+        }
+        bias = try b.map { try DMem.from($0) }
+    }
+
+    func forward(_ ctx: RunContext) throws {
+        let x = try convert(try ctx.value(node.inputs[0]), to: srcMD, ctx.stream)
+        let y = try DMem(dstMD)
+        var args: [(Int32, DMem)] = [(DNNL_ARG_SRC, x), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, y)]
+        if let bias { args.append((DNNL_ARG_BIAS, bias)) }
+        try fwd.execute(ctx.stream, args, "convolution")
+        ctx.values[node.output] = y
+    }
+
+    private func backwardPrimitive(_ stream: Stream, _ graph: Graph) throws -> (Prim, DMem) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = bwdPrim, let w = bwdWeights { return (p, w) }
+        let a = attrs, g = a.group
+        let wDims = g == 1 ? wShape : [g, wShape[0] / g, wShape[1], wShape[2], wShape[3]]
+        var dsrc = try anyMD(xShape), wmd = try anyMD(wDims), ddst = try anyMD(dimsOf(dstMD))
+        var desc = dnnl_convolution_desc_t()
+        let strides = a.strides.map(Int64.init), dil = a.dilations.map { Int64($0 - 1) }
+        let pl = [Int64(a.pads[0]), Int64(a.pads[1])], pr = [Int64(a.pads[2]), Int64(a.pads[3])]
+        try check(dnnl_dilated_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &dsrc, &wmd, &ddst,
+                                                                   strides, dil, pl, pr), "convolution backward-data descriptor")
+        // The hint must be a training-mode forward descriptor.
+        var fsrc = try anyMD(xShape), fw = try anyMD(wDims), fdst = try anyMD(dimsOf(dstMD))
+        var fdesc = dnnl_convolution_desc_t()
+        try check(dnnl_dilated_convolution_forward_desc_init(&fdesc, dnnl_forward_training, dnnl_convolution_direct,
+                                                              &fsrc, &fw, nil, &fdst, strides, dil, pl, pr), "convolution descriptor")
+        let hint = try Prim(fdesc, "convolution (training)")
+        let p = try Prim(desc, hint: hint, "convolution backward-data")
+        let want = p.md(dnnl_query_weights_md)
+        let w = try graph.constants[node.inputs[1]].map { t in
+            try cache.get("\(node.name)|conv-bwd", want, stream) {
+                let m = try DMem(plainMD(wDims))
+                t.data.withUnsafeBufferPointer { m.floats.update(from: $0.baseAddress!, count: t.count) }
+                return m
+            }
+        }
+        guard let w else { throw EngineError("weights are not a constant") }
+        bwdPrim = p; bwdWeights = w
+        return (p, w)
+    }
+
+    func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem {
+        guard wrt == 0 else { throw EngineError("no gradient with respect to input \(wrt)") }
+        var d = dy
+        if attrs.activation != .none {
+            d = try fusedActivationBackward(attrs.activation, y: try ctx.value(node.output), dy: dy, ctx.stream)
+        }
+        let (p, w) = try backwardPrimitive(ctx.stream, ctx.graph)
+        let dd = try convert(d, to: p.md(dnnl_query_diff_dst_md), ctx.stream)
+        let dx = try DMem(p.md(dnnl_query_diff_src_md))
+        try p.execute(ctx.stream, [(DNNL_ARG_DIFF_DST, dd), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, dx)], "convolution backward-data")
+        return dx
+    }
+}

@@ -1,0 +1,288 @@
+import CDNNL
+import Foundation
+import IGEngine
+
+/// The fast backend: runs a `Graph` as a sequence of oneDNN 2.6 primitives,
+/// with activations kept in oneDNN's blocked layouts between layers and
+/// reordered to plain NCHW only at the edges (input, output, captured
+/// tensors, reference fallbacks). Held to `ReferenceEngine` by tests.
+///
+/// Plans are compiled per batch size and per set of requested tensors (a
+/// Conv/Gemm followed by ReLU/Clip is fused only when the intermediate is not
+/// requested), cached, and safe to share between threads.
+public final class FastEngine: InferenceEngine, @unchecked Sendable {
+    public let graph: Graph
+    public let plan: GraphPlan
+    /// OpenMP threads used by oneDNN for calls on this engine.
+    public let threads: Int
+
+    let weights = WeightCache()
+    private var plans: [PlanKey: CompiledPlan] = [:]
+    private let lock = NSLock()
+
+    /// - Parameters:
+    ///   - graph: the network (BN already folded where possible).
+    ///   - threads: oneDNN threads per call; default all cores.
+    public init(graph: Graph, threads: Int? = nil) throws {
+        if let t = threads, t < 1 { throw EngineError("FastEngine: threads must be at least 1, got \(t)") }
+        _ = try DNNLContext.shared.cpu()
+        self.graph = graph
+        self.plan = GraphPlan(graph)
+        self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// oneDNN's version and CPU threading runtime, e.g. "oneDNN 2.6.3 (OpenMP)".
+    public static var runtimeDescription: String {
+        guard let v = dnnl_version()?.pointee else { return "oneDNN (unknown version)" }
+        let rt: String
+        switch v.cpu_runtime {
+        case UInt32(DNNL_RUNTIME_OMP): rt = "OpenMP"
+        case UInt32(DNNL_RUNTIME_TBB): rt = "TBB"
+        case UInt32(DNNL_RUNTIME_SEQ): rt = "sequential"
+        case UInt32(DNNL_RUNTIME_THREADPOOL): rt = "threadpool"
+        default: rt = "runtime \(v.cpu_runtime)"
+        }
+        return "oneDNN \(v.major).\(v.minor).\(v.patch) (\(rt))"
+    }
+
+    /// For each node of the compiled plan for this batch size and request,
+    /// how it runs: "Conv" etc. for a oneDNN primitive, "reference" for a
+    /// fallback. Fused activations do not appear. Empty until that plan ran.
+    public func stepKinds(batch: Int, capture: Set<String> = [], layer: String? = nil) -> [String: String] {
+        let key = layer.map { PlanKey(n: batch, keep: capture.union([graph.output, $0]), mode: "grad:\($0)") }
+            ?? PlanKey(n: batch, keep: capture.union([graph.output]), mode: "fwd")
+        lock.lock()
+        let cp = plans[key]
+        lock.unlock()
+        return cp?.kinds() ?? [:]
+    }
+
+    // MARK: plans
+
+    struct PlanKey: Hashable {
+        let n: Int
+        let keep: Set<String>
+        let mode: String
+    }
+
+    private func compiled(_ key: PlanKey, backwardTo layer: String?) throws -> CompiledPlan {
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = plans[key] { return p }
+        let g = fuse(graph, keep: key.keep)
+        let p = try CompiledPlan(graph: g, backwardTo: layer, weights: weights)
+        plans[key] = p
+        return p
+    }
+
+    private func setThreads() { omp_set_num_threads(Int32(threads)) }
+
+    /// Runs `nodes` (ascending) of `cp`, freeing tensors after their last reader unless kept.
+    private func run(_ cp: CompiledPlan, _ nodes: [Int], _ ctx: RunContext, keep: Set<String>) throws {
+        let set = Set(nodes)
+        for i in nodes {
+            let node = cp.graph.nodes[i]
+            do {
+                let step = try cp.step(i, ctx)
+                try step.forward(ctx)
+            } catch let e as EngineError {
+                throw EngineError("node '\(node.name)' (\(node.op.name)): \(e.message)")
+            }
+            for x in node.inputs where !keep.contains(x) {
+                if let readers = cp.plan.consumers[x], readers.allSatisfy({ $0 <= i || !set.contains($0) }) {
+                    ctx.values[x] = nil
+                }
+            }
+        }
+    }
+
+    private func checkCapture(_ capture: Set<String>) throws {
+        for c in capture where !plan.hasTensor(c) { throw EngineError("unknown layer '\(c)'") }
+    }
+
+    private func captured(_ capture: Set<String>, _ ctx: RunContext) throws -> [String: Tensor] {
+        var out = [String: Tensor]()
+        for c in capture { out[c] = try ctx.tensor(c) }
+        return out
+    }
+
+    // MARK: InferenceEngine
+
+    public func forward(_ input: Tensor, capture: Set<String>) throws -> ForwardResult {
+        try checkInput(input)
+        try checkCapture(capture)
+        setThreads()
+        let keep = capture.union([graph.output])
+        let cp = try compiled(PlanKey(n: input.shape[0], keep: keep, mode: "fwd"), backwardTo: nil)
+        var needed = cp.plan.upstream(of: graph.output)
+        for c in capture { needed.formUnion(cp.plan.upstream(of: c)) }
+        let ctx = RunContext(stream: try DNNLContext.shared.makeStream(), graph: cp.graph)
+        ctx.values[graph.input] = try DMem.from(input)
+        try run(cp, needed.sorted(), ctx, keep: keep)
+        return ForwardResult(output: try ctx.tensor(graph.output), captured: try captured(capture, ctx))
+    }
+
+    public func gradient(_ input: Tensor, layer: String, classes: [Int], capture: Set<String>) throws -> GradientResult {
+        try checkInput(input)
+        try checkCapture(capture)
+        guard plan.hasTensor(layer) else { throw EngineError("unknown layer '\(layer)'") }
+        setThreads()
+        let fuseKeep = capture.union([graph.output, layer])
+        let cp = try compiled(PlanKey(n: input.shape[0], keep: fuseKeep, mode: "grad:\(layer)"), backwardTo: layer)
+        let back = cp.backwardNodes
+        var keep = fuseKeep
+        for i in back { keep.formUnion(cp.graph.nodes[i].inputs); keep.insert(cp.graph.nodes[i].output) }
+        var needed = cp.plan.upstream(of: graph.output)
+        for c in capture { needed.formUnion(cp.plan.upstream(of: c)) }
+        let ctx = RunContext(stream: try DNNLContext.shared.makeStream(), graph: cp.graph)
+        ctx.values[graph.input] = try DMem.from(input)
+        try run(cp, needed.sorted(), ctx, keep: keep)
+        let output = try ctx.tensor(graph.output)
+        let seed = try oneHotSeed(outputShape: output.shape, classes: classes)
+
+        let onPath = Set(back.map { cp.graph.nodes[$0].output }).union([layer])
+        var grads = [graph.output: try DMem.from(seed)]
+        for i in back.reversed() {
+            let node = cp.graph.nodes[i]
+            guard let dy = grads.removeValue(forKey: node.output) else { continue }
+            let step = try cp.step(i, ctx)
+            for (k, x) in node.inputs.enumerated() where onPath.contains(x) && !cp.plan.isConstant(x) {
+                let g: DMem
+                do { g = try step.backward(ctx, dy: dy, wrt: k) } catch let e as EngineError {
+                    throw EngineError("backward through node '\(node.name)' (\(node.op.name)): \(e.message)")
+                }
+                grads[x] = try grads[x].map { try addMem($0, g, ctx.stream) } ?? g
+            }
+        }
+        guard let g = grads[layer] else { throw EngineError("no gradient reached layer '\(layer)'") }
+        return GradientResult(output: output, activation: try ctx.tensor(layer), gradient: try toTensor(g, ctx.stream),
+                              captured: try captured(capture, ctx))
+    }
+
+    public func head(from layer: String, activation: Tensor, context: [String: Tensor]) throws -> Tensor {
+        guard activation.rank >= 1, activation.shape[0] >= 1 else { throw EngineError("head: activation needs a batch axis, got \(activation.shape)") }
+        setThreads()
+        let keep: Set<String> = [graph.output, layer]
+        let cp = try compiled(PlanKey(n: activation.shape[0], keep: keep, mode: "head:\(layer)"), backwardTo: nil)
+        let (nodes, inputs) = try cp.plan.head(after: layer)
+        let n = activation.shape[0]
+        let ctx = RunContext(stream: try DNNLContext.shared.makeStream(), graph: cp.graph)
+        ctx.values[layer] = try DMem.from(activation)
+        for x in inputs {
+            guard let v = context[x] else { throw EngineError("the head after '\(layer)' also reads '\(x)': pass it in the context") }
+            ctx.values[x] = try DMem.from(tileBatch(v, to: n))
+        }
+        try run(cp, nodes, ctx, keep: [graph.output])
+        return try ctx.tensor(graph.output)
+    }
+}
+
+/// Folds a ReLU/Clip into the Conv or Gemm before it when the intermediate
+/// tensor has that single reader and is not requested.
+func fuse(_ g: Graph, keep: Set<String>) -> Graph {
+    let p = GraphPlan(g)
+    var nodes = [Node]()
+    var skip = Set<Int>()
+    for (i, n) in g.nodes.enumerated() where !skip.contains(i) {
+        var node = n
+        if !keep.contains(n.output), let readers = p.consumers[n.output], readers.count == 1, let j = readers.first,
+           g.nodes[j].inputs == [n.output] {
+            let act: Activation?
+            switch g.nodes[j].op {
+            case .relu: act = .relu
+            case .clip(let lo, let hi): act = .clip(min: lo, max: hi)
+            default: act = nil
+            }
+            if let act {
+                switch n.op {
+                case .conv(var a) where a.activation == .none:
+                    a.activation = act
+                    node = Node(name: n.name, op: .conv(a), inputs: n.inputs, output: g.nodes[j].output)
+                    skip.insert(j)
+                case .gemm(var a) where a.activation == .none:
+                    a.activation = act
+                    node = Node(name: n.name, op: .gemm(a), inputs: n.inputs, output: g.nodes[j].output)
+                    skip.insert(j)
+                default: break
+                }
+            }
+        }
+        nodes.append(node)
+    }
+    var out = g
+    out.nodes = nodes
+    return out
+}
+
+/// One compiled graph: the fused node list and its steps, built on first
+/// use from the layouts the inputs arrive in.
+final class CompiledPlan: @unchecked Sendable {
+    let graph: Graph
+    let plan: GraphPlan
+    let backwardNodes: [Int]
+    let training: Set<Int>
+    let weights: WeightCache
+    private var steps: [Step?]
+    private let lock = NSLock()
+
+    init(graph: Graph, backwardTo layer: String?, weights: WeightCache) throws {
+        self.graph = graph
+        self.weights = weights
+        let p = GraphPlan(graph)
+        let back = try layer.map { try p.backwardNodes(to: $0) } ?? []
+        backwardNodes = back
+        training = Set(back)
+        plan = p
+        steps = [Step?](repeating: nil, count: graph.nodes.count)
+    }
+
+    func kinds() -> [String: String] {
+        lock.lock()
+        defer { lock.unlock() }
+        var out = [String: String]()
+        for s in steps.compactMap({ $0 }) { out[s.node.name] = s is FallbackStep ? "reference" : s.node.op.name }
+        return out
+    }
+
+    func step(_ i: Int, _ ctx: RunContext) throws -> Step {
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = steps[i] { return s }
+        let s = build(graph.nodes[i], ctx, training: training.contains(i))
+        steps[i] = s
+        return s
+    }
+
+    /// A oneDNN step for the node, or the reference when oneDNN cannot do it.
+    private func build(_ node: Node, _ ctx: RunContext, training: Bool) -> Step {
+        func x0() throws -> DMem {
+            guard let name = node.inputs.first, let v = ctx.values[name] else { throw EngineError("first input is not an activation") }
+            return v
+        }
+        do {
+            switch node.op {
+            case .conv(let a):
+                return try ConvStep(node, a, x: x0(), graph: graph, cache: weights, stream: ctx.stream)
+            case .relu, .clip, .leakyRelu, .sigmoid, .hardSwish:
+                return try EltwiseStep(node, x: x0(), training: training)
+            case .maxPool, .averagePool, .globalAveragePool:
+                return try PoolStep(node, x: x0(), training: training)
+            case .add, .sub, .mul, .div:
+                return try BinaryStep(node, ctx: ctx)
+            case .batchNorm:
+                return try BatchNormStep(node, x: x0(), graph: graph)
+            case .gemm(let a):
+                return try InnerProductStep(node, a, x: x0(), graph: graph, cache: weights, stream: ctx.stream, training: training)
+            case .concat(let axis):
+                return try ConcatStep(node, axis: axis, ctx: ctx)
+            case .softmax(let axis):
+                return try SoftmaxStep(node, axis: axis, x: x0())
+            default:
+                break
+            }
+        } catch {
+            // Whatever oneDNN cannot do, the reference does (and reports real errors).
+        }
+        return FallbackStep(node)
+    }
+}

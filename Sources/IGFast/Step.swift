@@ -1,0 +1,111 @@
+import CDNNL
+import Foundation
+import IGEngine
+
+/// State of one call (forward, gradient or head): the stream and the live
+/// tensors, each a oneDNN memory in whatever layout its producer chose.
+final class RunContext {
+    let stream: Stream
+    let graph: Graph
+    var values: [String: DMem] = [:]
+    /// Max-pooling workspaces of training-mode pools, by output name.
+    var workspaces: [String: DMem] = [:]
+
+    init(stream: Stream, graph: Graph) {
+        self.stream = stream
+        self.graph = graph
+    }
+
+    func value(_ name: String) throws -> DMem {
+        if let v = values[name] { return v }
+        if let c = graph.constants[name] { return try DMem.from(c) }
+        throw EngineError("tensor '\(name)' is not available")
+    }
+
+    /// A tensor as a plain `Tensor` (constants straight from the graph).
+    func tensor(_ name: String) throws -> Tensor {
+        if let c = graph.constants[name], values[name] == nil { return c }
+        return try toTensor(try value(name), stream)
+    }
+}
+
+/// One compiled node: forward into `ctx.values[node.output]`, and backward
+/// from d loss / d output to d loss / d input `wrt`.
+protocol Step: AnyObject {
+    var node: Node { get }
+    func forward(_ ctx: RunContext) throws
+    func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem
+}
+
+/// A node run by the reference ops on plain tensors, reordered at its edges.
+final class FallbackStep: Step {
+    let node: Node
+    init(_ node: Node) { self.node = node }
+
+    func forward(_ ctx: RunContext) throws {
+        let xs = try node.inputs.map { try ctx.tensor($0) }
+        ctx.values[node.output] = try DMem.from(ReferenceOps.forward(node.op, xs))
+    }
+
+    func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem {
+        let xs = try node.inputs.map { try ctx.tensor($0) }
+        let y = try ctx.tensor(node.output)
+        let d = try toTensor(dy, ctx.stream)
+        return try DMem.from(ReferenceOps.backward(node.op, xs, y: y, dy: d, wrt: wrt))
+    }
+}
+
+/// Reordered weights shared by every plan of one engine (so plans for
+/// several batch sizes hold one copy per layout, not one per plan).
+final class WeightCache: @unchecked Sendable {
+    private var store: [String: [DMem]] = [:]
+    private let lock = NSLock()
+
+    /// `make()` (plain weights) reordered to `md`, made once per (key, layout).
+    func get(_ key: String, _ md: MD, _ stream: Stream, _ make: () throws -> DMem) throws -> DMem {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = store[key]?.first(where: { mdEqual($0.md, md) }) { return hit }
+        let m = try convert(try make(), to: md, stream)
+        store[key, default: []].append(m)
+        return m
+    }
+}
+
+/// Eltwise algorithm of a fused or stand-alone activation (nil: not native).
+func eltwiseAlg(_ op: Op) -> (alg: dnnl_alg_kind_t, alpha: Float, beta: Float)? {
+    switch op {
+    case .relu: return (dnnl_eltwise_relu, 0, 0)
+    case .leakyRelu(let a): return (dnnl_eltwise_relu, a, 0)
+    case .clip(let lo, let hi): return (dnnl_eltwise_clip_v2, lo, hi)
+    case .sigmoid: return (dnnl_eltwise_logistic, 0, 0)
+    case .hardSwish: return (dnnl_eltwise_hardswish, 0, 0)
+    default: return nil
+    }
+}
+
+/// The "use dst for backward" variant for an activation fused into a
+/// convolution or inner product (only its output is kept).
+func fusedActivation(_ a: Activation) -> (alg: dnnl_alg_kind_t, bwd: dnnl_alg_kind_t, alpha: Float, beta: Float)? {
+    switch a {
+    case .none: return nil
+    case .relu: return (dnnl_eltwise_relu, dnnl_eltwise_relu_use_dst_for_bwd, 0, 0)
+    case .clip(let lo, let hi): return (dnnl_eltwise_clip_v2, dnnl_eltwise_clip_v2_use_dst_for_bwd, lo, hi)
+    }
+}
+
+/// d loss / d pre-activation of a fused activation, from its output `y`.
+func fusedActivationBackward(_ a: Activation, y: DMem, dy: DMem, _ stream: Stream) throws -> DMem {
+    guard let f = fusedActivation(a) else { return dy }
+    var ymd = y.md
+    var fd = dnnl_eltwise_desc_t()
+    try check(dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training, f.bwd, &ymd, f.alpha, f.beta), "eltwise forward desc")
+    let fwd = try Prim(fd, "eltwise forward")
+    var bd = dnnl_eltwise_desc_t()
+    try check(dnnl_eltwise_backward_desc_init(&bd, f.bwd, &ymd, &ymd, f.alpha, f.beta), "eltwise backward desc")
+    let bwd = try Prim(bd, hint: fwd, "eltwise backward")
+    let d = try convert(dy, to: y.md, stream)
+    let out = try DMem(y.md)
+    try bwd.execute(stream, [(DNNL_ARG_DST, y), (DNNL_ARG_DIFF_DST, d), (DNNL_ARG_DIFF_SRC, out)], "eltwise backward")
+    return out
+}

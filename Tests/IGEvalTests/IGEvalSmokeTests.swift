@@ -1,6 +1,0 @@
-import XCTest
-@testable import IGEval
-
-final class IGEvalSmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}

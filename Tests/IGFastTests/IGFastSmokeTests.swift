@@ -1,6 +1,0 @@
-import XCTest
-@testable import IGFast
-
-final class IGFastSmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}

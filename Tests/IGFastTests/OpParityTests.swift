@@ -1,0 +1,137 @@
+import XCTest
+import IGEngine
+import IGFast
+
+/// Every op, forward and backward, against the reference: single-op graphs
+/// (plus a random linear head so gradients are dense) at N = 1 and N = 3.
+final class OpParityTests: XCTestCase {
+    /// `native`: whether oneDNN (true) or the reference (false) must run the op.
+    func single(_ op: Op, extra: [String] = [], constants: [String: Tensor] = [:], shape: [Int] = [4, 9, 9],
+                native: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
+        let body = [Node(name: "op", op: op, inputs: ["x"] + extra, output: "y")]
+        let g = try withHead(body, constants: constants, inputShape: shape, last: "y")
+        let fast = try FastEngine(graph: g)
+        try assertParity(g, layers: ["x"], engine: fast, what: "\(op)", file: file, line: line)
+        let expected = native ? op.name : "reference"
+        XCTAssertEqual(fast.stepKinds(batch: 3)["op"], expected, "forward \(op)", file: file, line: line)
+        XCTAssertEqual(fast.stepKinds(batch: 3, layer: "x")["op"], expected, "gradient \(op)", file: file, line: line)
+    }
+
+    func testConvolutions() throws {
+        let cases: [(ConvAttributes, [Int], Bool)] = [
+            (ConvAttributes(pads: [1, 1, 1, 1]), [6, 4, 3, 3], true),
+            (ConvAttributes(strides: [2, 2], pads: [0, 1, 1, 0], group: 2), [6, 2, 3, 3], true),
+            (ConvAttributes(pads: [2, 2, 2, 2], dilations: [2, 2], group: 4), [4, 1, 3, 3], false), // depthwise, dilated
+            (ConvAttributes(strides: [2, 1], pads: [1, 0, 0, 2], dilations: [1, 2]), [5, 4, 2, 3], true),
+            (ConvAttributes(pads: [1, 1, 1, 1], activation: .relu), [6, 4, 3, 3], true),
+            (ConvAttributes(pads: [0, 0, 0, 0], activation: .clip(min: -0.2, max: 0.4)), [6, 4, 1, 1], true),
+        ]
+        for (i, (a, w, bias)) in cases.enumerated() {
+            var c = ["w": randomTensor(w, seed: UInt64(20 + i))]
+            if bias { c["b"] = randomTensor([w[0]], seed: UInt64(40 + i)) }
+            try single(.conv(a), extra: bias ? ["w", "b"] : ["w"], constants: c)
+        }
+    }
+
+    func testActivations() throws {
+        for op in [Op.relu, .leakyRelu(alpha: 0.1), .clip(min: -0.5, max: 0.5), .sigmoid,
+                   .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish] {
+            // Spread the inputs over the interesting range of each function.
+            let body = [Node(name: "scale", op: .mul, inputs: ["x", "k"], output: "xs"),
+                        Node(name: "op", op: op, inputs: ["xs"], output: "y")]
+            let g = try withHead(body, constants: ["k": Tensor(shape: [1], data: [4])], inputShape: [4, 5, 5], last: "y")
+            try assertParity(g, layers: ["x", "xs"], what: "\(op)")
+        }
+    }
+
+    func testConvFollowedByActivationIsFusedUnlessRequested() throws {
+        let c = ["w": randomTensor([6, 4, 3, 3], seed: 3), "b": randomTensor([6], seed: 4)]
+        for act in [Op.relu, .clip(min: 0, max: 0.5)] {
+            let body = [Node(name: "conv", op: .conv(ConvAttributes(pads: [1, 1, 1, 1])), inputs: ["x", "w", "b"], output: "c"),
+                        Node(name: "act", op: act, inputs: ["c"], output: "y")]
+            let g = try withHead(body, constants: c, inputShape: [4, 7, 7], last: "y")
+            let fast = try FastEngine(graph: g)
+            try assertParity(g, layers: ["x", "y"], engine: fast, what: "fused \(act)")
+            let kinds = fast.stepKinds(batch: 1)
+            XCTAssertEqual(kinds["conv"], "Conv")
+            XCTAssertNil(kinds["act"], "activation should be fused into the convolution")
+            // Captured or targeted, the pre-activation tensor must survive.
+            try assertParity(g, layers: ["c", "x"], capture: ["c"], engine: fast, what: "unfused \(act)")
+            XCTAssertNotNil(fast.stepKinds(batch: 1, capture: ["c"])["act"])
+            XCTAssertNotNil(fast.stepKinds(batch: 1, capture: ["c"], layer: "c")["act"])
+        }
+    }
+
+    func testPooling() throws {
+        let pools: [Op] = [
+            .maxPool(PoolAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])),
+            .maxPool(PoolAttributes(kernel: [2, 2], strides: [2, 2], ceilMode: true)),
+            .maxPool(PoolAttributes(kernel: [3, 2], strides: [1, 2], pads: [0, 1, 2, 0], dilations: [2, 1])),
+            .maxPool(PoolAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 0, 0, 1], ceilMode: true)),
+            .averagePool(PoolAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], countIncludePad: true)),
+            .averagePool(PoolAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], countIncludePad: false)),
+            .averagePool(PoolAttributes(kernel: [2, 2], strides: [2, 2], ceilMode: true)),
+            .averagePool(PoolAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true, countIncludePad: true)),
+            .averagePool(PoolAttributes(kernel: [2, 2], strides: [2, 2], dilations: [2, 2])),
+            .globalAveragePool,
+            // ceil_mode windows overhanging the declared padding with count_include_pad: reference.
+            .averagePool(PoolAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 0, 0], ceilMode: true, countIncludePad: true)),
+        ]
+        for (i, op) in pools.enumerated() { try single(op, native: i != 8 && i != 10) }
+    }
+
+    func testBinaryOpsWithBroadcasting() throws {
+        let perChannel = randomTensor([4, 1, 1], seed: 5, range: 0.5...1.5)
+        for op in [Op.add, .sub, .mul, .div] {
+            // Constant broadcast operand on either side.
+            try single(op, extra: ["k"], constants: ["k": perChannel])
+            try single(op, extra: ["k"], constants: ["k": randomTensor([9], seed: 4, range: 0.5...1.5)])
+            let body = [Node(name: "op", op: op, inputs: ["k", "x"], output: "y")]
+            try assertParity(try withHead(body, constants: ["k": randomTensor([1, 9], seed: 6, range: 0.5...1.5)],
+                                          inputShape: [4, 9, 9], last: "y"), layers: ["x"], what: "\(op) broadcast first")
+            // Two activations, same shape (a residual) and squeeze-excite style broadcast.
+            let two = [Node(name: "s", op: .sigmoid, inputs: ["x"], output: "s"),
+                       Node(name: "gap", op: .globalAveragePool, inputs: ["x"], output: "g"),
+                       Node(name: "g1", op: .add, inputs: ["g", "one"], output: "g1"),
+                       Node(name: "same", op: op, inputs: ["x", "s"], output: "m"),
+                       Node(name: "bcast", op: op, inputs: ["m", "g1"], output: "y")]
+            try assertParity(try withHead(two, constants: ["one": Tensor(shape: [1], data: [2])], inputShape: [4, 6, 6], last: "y"),
+                             layers: ["x", "m"], what: "\(op) two activations")
+        }
+    }
+
+    func testBatchNormConcatSoftmaxGemm() throws {
+        try single(.batchNorm, extra: ["s", "t"], constants: ["s": randomTensor([4], seed: 7), "t": randomTensor([4], seed: 8)])
+        let cat = [Node(name: "r", op: .relu, inputs: ["x"], output: "r"),
+                   Node(name: "cat", op: .concat(axis: 1), inputs: ["x", "r"], output: "y")]
+        try assertParity(try withHead(cat, constants: [:], inputShape: [4, 5, 5], last: "y"), layers: ["x", "r"], what: "concat")
+        // Softmax at the output, and Gemm variants (transposes, alpha, beta, fused ReLU) before it.
+        for (i, a) in [GemmAttributes(transB: true), GemmAttributes(alpha: 0.5, beta: 2),
+                       GemmAttributes(transB: true, activation: .relu), GemmAttributes(transA: true)].enumerated() {
+            let k = 4 * 3 * 3
+            let b = a.transB ? randomTensor([6, k], seed: UInt64(60 + i)) : randomTensor([k, 6], seed: UInt64(60 + i))
+            var nodes = [Node(name: "flat", op: .flatten(axis: 1), inputs: ["x"], output: "f")]
+            var x = "f"
+            if a.transA {
+                nodes.append(Node(name: "tr", op: .transpose(perm: [1, 0]), inputs: ["f"], output: "ft"))
+                x = "ft"
+            }
+            nodes += [Node(name: "gemm", op: .gemm(a), inputs: [x, "b", "c"], output: "z"),
+                      Node(name: "sm", op: .softmax(axis: 1), inputs: ["z"], output: "p")]
+            let g = Graph(nodes: nodes, constants: ["b": b, "c": randomTensor([6], seed: 9)], input: "x",
+                          inputShape: [4, 3, 3], output: "p")
+            try assertParity(g, batches: a.transA ? [1] : [1, 3], layers: ["x", "z"], what: "gemm \(a)")
+        }
+    }
+
+    func testReferenceFallbackOps() throws {
+        let cases: [(Op, [String], [String: Tensor])] = [
+            (.pad(pads: [0, 0, 1, 2, 0, 0, 2, 1], value: 0.5), [], [:]),
+            (.transpose(perm: [0, 1, 3, 2]), [], [:]),
+            (.reduceMean(axes: [2, 3], keepDims: true), [], [:]),
+            (.reshape(shape: [1, -1, 9]), [], [:]),
+            (.matMul, ["m"], ["m": randomTensor([9, 5], seed: 10)]),
+        ]
+        for (op, extra, c) in cases { try single(op, extra: extra, constants: c, native: false) }
+    }
+}

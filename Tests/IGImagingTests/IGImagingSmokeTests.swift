@@ -1,6 +1,0 @@
-import XCTest
-@testable import IGImaging
-
-final class IGImagingSmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import IGONNX
-
-final class IGONNXSmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import IGRender
-
-final class IGRenderSmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}
