@@ -102,18 +102,25 @@ final class TmuxSession {
 
     deinit { kill() }
 
+    /// Runs tmux on this server. Output goes through a temporary file, not a
+    /// pipe: the server that new-session forks would keep a pipe open forever.
     @discardableResult
     func tmux(_ args: [String]) -> (status: Int32, out: String) {
+        let outPath = NSTemporaryDirectory() + socket + ".out-\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: outPath, contents: nil), let out = FileHandle(forWritingAtPath: outPath) else {
+            return (-1, "cannot create \(outPath)")
+        }
+        defer { try? out.close(); try? FileManager.default.removeItem(atPath: outPath) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TmuxSession.tmuxPath ?? "/usr/bin/tmux")
         p.arguments = ["-L", socket] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
         do { try p.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        return (p.terminationStatus, text)
     }
 
     func keys(_ k: String...) { tmux(["send-keys", "-t", "S"] + k) }
