@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IGModel
+import IGViewer
 
 struct View: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,17 @@ struct View: ParsableCommand {
     @Option(name: .long, help: "Colour mode: auto, truecolor, 256, 16, 8.")
     var color: String = "auto"
 
+    @Option(name: .long, help: "How many classes the panel lists.")
+    var top: Int = 5
+
     func run() throws {
-        throw CLIError("the viewer is not built yet")
+        let images = paths.isEmpty ? Assets.photos() : paths
+        guard !images.isEmpty else { throw CLIError("no images given and the bundled photos are missing; pass image files or folders") }
+        guard top >= 1, top <= 50 else { throw CLIError("--top must be from 1 to 50") }
+        // Check the colour flag before the (slow) model load.
+        _ = try chooseColorMode(color, environment: ProcessInfo.processInfo.environment)
+        let model = try modelOptions.load()
+        let status = try runViewer(paths: images, model: model, options: ViewerOptions(color: color, topK: top))
+        if status != 0 { throw ExitCode(status) }
     }
 }

@@ -1,0 +1,175 @@
+import Foundation
+import IGExplain
+import IGImaging
+
+/// The viewer's keys, for the help screen and the hint line.
+public let keyHelp: [(keys: String, what: String)] = [
+    ("Up/Down, k/j", "select the class among the top-k"),
+    ("/", "search all classes by name or index (Enter picks, Esc cancels)"),
+    ("m / M", "next / previous method"),
+    ("] / [", "next / previous layer"),
+    ("+ / -", "double / halve the step count m"),
+    ("=", "type an exact m"),
+    ("b", "cycle the baseline (Integrated Grad-CAM)"),
+    ("r", "switch the reading (figure / authors-code)"),
+    ("o", "cycle the overlay opacity"),
+    ("v", "cycle the view: overlay, heatmap, image, grid of methods"),
+    ("c", "cycle the colour map"),
+    ("n / p, Right/Left", "next / previous image"),
+    ("s", "save the current view as a PNG next to the image"),
+    ("?", "this help (any key closes it)"),
+    ("q, Ctrl-C", "quit"),
+]
+
+/// One key: the next state and what to do about it. Pure.
+public func reduce(_ state: ViewerState, _ key: Key) -> (ViewerState, [Effect]) {
+    var s = state
+    var effects = [Effect]()
+    if key == .interrupt { s.quit = true; return (s, [.quit]) }
+    if key == .resize { return (s, []) }
+    switch s.input {
+    case .help:
+        s.input = .normal
+        return (s, [])
+    case .search(let text):
+        switch key {
+        case .escape: s.input = .normal; s.status = ""
+        case .enter:
+            s.input = .normal
+            switch findClass(text, labels: s.labels) {
+            case .success(let (c, note)):
+                s.classIndex = c
+                s.status = "class \(c): \(s.label(c))" + note
+            case .failure(let e): s.status = e.message
+            }
+        case .backspace: s.input = .search(String(text.dropLast()))
+        case .char(let ch): s.input = .search(text + String(ch))
+        default: break
+        }
+        return finish(state, s, effects)
+    case .steps(let text):
+        switch key {
+        case .escape: s.input = .normal; s.status = ""
+        case .enter:
+            s.input = .normal
+            if let m = Int(text), m >= 1, m <= ViewerState.maxSteps { s.steps = m; s.status = "m = \(m)" } else {
+                s.status = "m must be a whole number from 1 to \(ViewerState.maxSteps)"
+            }
+        case .backspace: s.input = .steps(String(text.dropLast()))
+        case .char(let ch) where ch.isASCII && ch.isNumber && text.count < 6: s.input = .steps(text + String(ch))
+        default: break
+        }
+        return finish(state, s, effects)
+    case .normal:
+        break
+    }
+    switch key {
+    case .up, .char("k"): moveSelection(&s, by: -1)
+    case .down, .char("j"): moveSelection(&s, by: 1)
+    case .char("/"): s.input = .search("")
+    case .char("="): s.input = .steps("")
+    case .char("?"): s.input = .help
+    case .char("m"): s.method = cycle(Method.allCases, s.method, 1)
+    case .char("M"): s.method = cycle(Method.allCases, s.method, -1)
+    case .char("]"): if !s.layers.isEmpty { s.layerIndex = (s.layerIndex + 1) % s.layers.count }
+    case .char("["): if !s.layers.isEmpty { s.layerIndex = (s.layerIndex - 1 + s.layers.count) % s.layers.count }
+    case .char("+"):
+        if s.steps * 2 <= ViewerState.maxSteps { s.steps *= 2 } else { s.status = "m is at most \(ViewerState.maxSteps)" }
+    case .char("-"):
+        if s.steps > 1 { s.steps /= 2 } else { s.status = "m is at least 1" }
+    case .char("b"): s.baselineIndex = (s.baselineIndex + 1) % Baseline.cycle.count
+    case .char("r"): s.reading = s.reading == .figure ? .authorsCode : .figure
+    case .char("o"): s.opacityIndex = (s.opacityIndex + 1) % ViewerState.opacities.count
+    case .char("v"): s.view = cycle(ViewMode.allCases, s.view, 1)
+    case .char("c"): s.colorMap = cycle(ColorMap.allCases, s.colorMap, 1)
+    case .char("n"), .right: changeImage(&s, by: 1)
+    case .char("p"), .left: changeImage(&s, by: -1)
+    case .char("s"): effects.append(.save)
+    case .char("q"): s.quit = true; effects.append(.quit)
+    case .escape: s.status = ""
+    default: break
+    }
+    return finish(state, s, effects)
+}
+
+/// One worker event: the next state and any new work. Pure.
+public func reduce(_ state: ViewerState, _ event: JobEvent) -> (ViewerState, [Effect]) {
+    var s = state
+    switch event {
+    case .imageLoaded(let path, let image, let top):
+        guard path == s.imagePath else { return (s, []) }
+        s.image = image
+        s.top = top
+        if s.classIndex == nil { s.classIndex = top.first?.classIndex }
+    case .imageFailed(let path, let message):
+        guard let i = s.paths.firstIndex(of: path) else { return (s, []) }
+        let name = (path as NSString).lastPathComponent
+        s.paths.remove(at: i)
+        s.status = "skipped \(name): \(message)"
+        if s.paths.isEmpty {
+            s.status += "; no readable images left"
+            s.imageIndex = 0
+        } else if i < s.imageIndex || s.imageIndex >= s.paths.count {
+            s.imageIndex = max(0, min(s.imageIndex - (i < s.imageIndex ? 1 : 0), s.paths.count - 1))
+        }
+    case .progress(let key, let r):
+        if s.results[key]?.isFinal != true { s.results[key] = r }
+    case .finished(let key, let r):
+        s.results[key] = r
+        s.failures[key] = nil
+    case .failed(let key, let message):
+        s.failures[key] = message
+        if key == s.currentKey { s.status = "\(key.method.shortName) failed: \(message)" }
+    case .saved(let path): s.status = "saved \(path)"
+    case .saveFailed(let message): s.status = "save failed: \(message)"
+    }
+    return finish(state, s, [])
+}
+
+/// Adds a request effect when the work the state needs has changed.
+func finish(_ old: ViewerState, _ new: ViewerState, _ effects: [Effect]) -> (ViewerState, [Effect]) {
+    var e = effects
+    if let w = new.work, w != old.work { e.insert(.request(w), at: 0) }
+    return (new, e)
+}
+
+func cycle<T: Equatable>(_ all: [T], _ v: T, _ d: Int) -> T {
+    guard let i = all.firstIndex(of: v) else { return all[0] }
+    return all[(i + d + all.count) % all.count]
+}
+
+func moveSelection(_ s: inout ViewerState, by d: Int) {
+    guard !s.top.isEmpty else { return }
+    let idx = s.top.map(\.classIndex)
+    if let c = s.classIndex, let i = idx.firstIndex(of: c) {
+        s.classIndex = idx[max(0, min(idx.count - 1, i + d))]
+    } else {
+        s.classIndex = d > 0 ? idx.first : idx.last
+    }
+}
+
+func changeImage(_ s: inout ViewerState, by d: Int) {
+    guard s.paths.count > 1 else { s.status = s.paths.isEmpty ? "no images" : "only one image"; return }
+    s.imageIndex = (s.imageIndex + d + s.paths.count) % s.paths.count
+    s.image = nil
+    s.top = []
+    s.classIndex = nil
+    s.status = ""
+}
+
+struct SearchError: Error { let message: String }
+
+/// A class by index or by (part of) its label: an exact label first, then the
+/// first label containing the text; the note says how many others matched.
+func findClass(_ text: String, labels: [String]) -> Result<(Int, String), SearchError> {
+    let q = text.trimmingCharacters(in: .whitespaces).lowercased()
+    if q.isEmpty { return .failure(SearchError(message: "search: type a class name or index")) }
+    if let i = Int(q) {
+        guard labels.indices.contains(i) else { return .failure(SearchError(message: "class \(i) is out of range 0..<\(labels.count)")) }
+        return .success((i, ""))
+    }
+    if let i = labels.firstIndex(where: { $0.lowercased() == q }) { return .success((i, "")) }
+    let hits = labels.indices.filter { labels[$0].lowercased().contains(q) }
+    guard let first = hits.first else { return .failure(SearchError(message: "no class matches '\(text)'")) }
+    return .success((first, hits.count > 1 ? " (first of \(hits.count) matches)" : ""))
+}

@@ -1,0 +1,120 @@
+import CNcurses
+import Foundation
+import IGRender
+
+/// Set by the signal handlers (SIGINT, SIGTERM, SIGHUP); the UI loop polls it.
+nonisolated(unsafe) var caughtSignal: Int32 = 0
+
+/// The ncurses screen. Every call happens on the thread that made it.
+final class Terminal {
+    private(set) var mode: ColorMode
+    let canChangeColor: Bool
+    private var screen: OpaquePointer?
+    private var previous: Screen?
+    private var pairsUsed = Set<Int32>()
+    private var closed = false
+
+    /// Opens the full screen in `requested` mode (lowered when the terminal
+    /// has fewer colours unless `forced`).
+    init(mode requested: ColorMode, forced: Bool) throws {
+        guard isatty(0) == 1, isatty(1) == 1 else { throw ViewerError("the viewer needs a terminal (stdin and stdout must be a tty)") }
+        let env = ProcessInfo.processInfo.environment
+        guard let term = env["TERM"], !term.isEmpty, term != "dumb" else {
+            throw ViewerError("TERM is not set (or is 'dumb'); the viewer needs a terminal with colours")
+        }
+        setlocale(LC_ALL, "")
+        if env["ESCDELAY"] == nil { setenv("ESCDELAY", "25", 1) }
+        for s in [SIGINT, SIGTERM, SIGHUP] { signal(s) { caughtSignal = $0 } }
+        var scr: OpaquePointer?
+        if requested == .truecolor && !term.hasSuffix("-direct") {
+            if let dir = directTerminfoDirectory(environment: env) {
+                setenv("TERMINFO", dir, 1)
+                scr = ig_newterm("igcam-direct")
+                unsetenv("TERMINFO")
+            }
+            if scr == nil { scr = ig_newterm("xterm-direct") }
+        }
+        if scr == nil { scr = ig_newterm(nil) }
+        guard let scr else { throw ViewerError("cannot open the terminal '\(term)' with ncurses") }
+        screen = scr
+        set_term(scr)
+        cbreak(); noecho(); nonl()
+        keypad(ig_stdscr(), true)
+        curs_set(0)
+        set_escdelay(25)
+        wtimeout(ig_stdscr(), 30)
+        if has_colors() {
+            start_color()
+            use_default_colors()
+        }
+        canChangeColor = can_change_color()
+        let colors = has_colors() ? ig_colors() : 0
+        var m = requested
+        if m == .truecolor && colors < 1 << 24 { m = colors >= 256 ? .c256 : (colors >= 16 ? .c16 : .c8) }
+        if !forced && m == .c256 && colors < 256 { m = colors >= 16 ? .c16 : .c8 }
+        mode = m
+    }
+
+    var size: (width: Int, height: Int) { (Int(ig_cols()), Int(ig_lines())) }
+
+    /// The next key, or nil after the timeout (30 ms, or `wait` = false: none).
+    func readKey(wait: Bool = true) -> Key? {
+        wtimeout(ig_stdscr(), wait ? 30 : 0)
+        var ch: wint_t = 0
+        let r = ig_get(&ch)
+        if r == ERR { return nil }
+        return Key.decode(UInt32(ch), isFunctionKey: r == ig_key_code_yes(), resizeCode: Int(ig_key_resize()))
+    }
+
+    private func colorNumber(_ c: TermColor) -> Int32 {
+        switch c {
+        case .normal: return -1
+        case .rgb(let v): return Int32(v.directSafe.packed)
+        case .index(let i): return Int32(i)
+        }
+    }
+
+    /// Shows `s`, sending only cells that changed since the last frame.
+    func show(_ s: Screen) {
+        let full = previous.map { $0.width != s.width || $0.height != s.height } ?? true
+        if pairsUsed.count > Int(ig_color_pairs()) - s.cells.count - 16 {
+            reset_color_pairs()
+            pairsUsed.removeAll()
+            previous = nil
+        }
+        if full || previous == nil { werase(ig_stdscr()) }
+        let old = full ? nil : previous
+        for y in 0..<s.height {
+            for x in 0..<s.width {
+                let c = s.cells[y * s.width + x]
+                if let o = old, o.cells[y * s.width + x] == c { continue }
+                var pair: Int32 = 0
+                if c.fg != .normal || c.bg != .normal {
+                    pair = alloc_pair(colorNumber(c.fg), colorNumber(c.bg))
+                    if pair < 0 { pair = 0 } else { pairsUsed.insert(pair) }
+                }
+                var attrs = ig_a_normal()
+                if c.bold { attrs |= ig_a_bold() }
+                if c.reverse { attrs |= ig_a_reverse() }
+                // The bottom-right cell scrolls some terminals when written: skip its error.
+                _ = ig_put(Int32(y), Int32(x), wchar_t(bitPattern: c.ch.value), pair, attrs)
+            }
+        }
+        previous = s
+        wnoutrefresh(ig_stdscr())
+        doupdate()
+    }
+
+    /// Forgets the last frame so the next `show` repaints everything.
+    func invalidate() { previous = nil; clearok(ig_stdscr(), true) }
+
+    /// Restores the terminal (safe to call twice).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        endwin()
+        if let s = screen { delscreen(s) }
+        screen = nil
+        for s in [SIGINT, SIGTERM, SIGHUP] { signal(s, SIG_DFL) }
+    }
+}

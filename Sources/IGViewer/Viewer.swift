@@ -1,0 +1,134 @@
+import Foundation
+import IGExplain
+import IGImaging
+import IGModel
+import IGRender
+
+/// Viewer settings besides the model and the images.
+public struct ViewerOptions: Sendable {
+    /// auto, truecolor, 256, 16 or 8.
+    public var color: String
+    /// How many classes the panel lists.
+    public var topK: Int
+    public init(color: String = "auto", topK: Int = 5) { self.color = color; self.topK = topK }
+}
+
+/// Image files named by `paths`: files as given, folders expanded to their
+/// PNG/JPEG files sorted by name. Throws for a path that does not exist.
+public func expandImagePaths(_ paths: [String]) throws -> [String] {
+    let fm = FileManager.default
+    var out = [String]()
+    for p in paths {
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: p, isDirectory: &isDir) else { throw ViewerError("\(p): no such file or folder") }
+        if isDir.boolValue {
+            let items = (try? fm.contentsOfDirectory(atPath: p)) ?? []
+            let images = items.filter { ["png", "jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased()) && !$0.hasPrefix(".") }
+            out += images.sorted().map { (p as NSString).appendingPathComponent($0) }
+        } else {
+            out.append(p)
+        }
+    }
+    return out
+}
+
+/// Where `s` saves: `<image dir>/<stem>-<method>-<class>.png`, never an existing file.
+public func savePath(imagePath: String, method: Method, classIndex: Int, view: ViewMode) -> String {
+    let dir = (imagePath as NSString).deletingLastPathComponent
+    let stem = ((imagePath as NSString).lastPathComponent as NSString).deletingPathExtension
+    let what = view == .image ? "image" : (view == .heatmap ? "\(method.rawValue)-heatmap" : method.rawValue)
+    return uniquePath(base: (dir.isEmpty ? "" : dir + "/") + "\(stem)-\(what)-\(classIndex)", ext: "png")
+}
+
+/// Runs the interactive viewer on `paths` (images or folders) with `model`
+/// until the user quits. Returns the exit status: 0 after q, 128 + signal
+/// after SIGINT/SIGTERM/SIGHUP. The terminal is restored on every path out.
+public func runViewer(paths: [String], model: Model, options: ViewerOptions = ViewerOptions()) throws -> Int32 {
+    let files = try expandImagePaths(paths)
+    guard !files.isEmpty else { throw ViewerError("no images to show (PNG or JPEG files, or folders of them)") }
+    let env = ProcessInfo.processInfo.environment
+    let choice = try chooseColorMode(options.color, environment: env)
+    let layers = viewerLayers(model)
+    var state = ViewerState(modelName: model.name, labels: model.labels, layers: layers,
+                            defaultLayer: model.defaultLayer, paths: files)
+
+    let term = try Terminal(mode: choice.mode, forced: choice.forced)
+    defer { term.close() }
+    let composer = Composer(mode: term.mode)
+    let runner = JobRunner(model: model, topK: max(1, options.topK))
+    runner.start()
+    defer { runner.stop() }
+    if let w = state.work { runner.request(w) }
+    state.status = "colour: \(term.mode.rawValue); ? for help"
+
+    // IGCAM_VIEWER_TIMING=FILE logs, per frame drawn after a key: milliseconds
+    // from the key's arrival to the end of the refresh, of which draw and show.
+    let timing = env["IGCAM_VIEWER_TIMING"].flatMap { FileHandle(forWritingAtPath: $0) ?? (FileManager.default.createFile(atPath: $0, contents: nil) ? FileHandle(forWritingAtPath: $0) : nil) }
+    var keyTime: UInt64?
+    var dirty = true
+    while !state.quit && caughtSignal == 0 {
+        var lastRequest: WorkRequest?
+        var wantSave = false
+        func apply(_ effects: [Effect]) {
+            for e in effects {
+                switch e {
+                case .request(let w): lastRequest = w
+                case .save: wantSave = true
+                case .quit: break
+                }
+            }
+        }
+        for ev in runner.drain() {
+            let (s, e) = reduce(state, ev)
+            state = s; apply(e); dirty = true
+        }
+        if dirty {
+            let (w, h) = term.size
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let screen = draw(state, width: w, height: h, composer: composer)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            term.show(screen)
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            if let f = timing, let k = keyTime {
+                let ms = { (a: UInt64, b: UInt64) in String(format: "%.3f", Double(b - a) / 1e6) }
+                f.seekToEndOfFile()
+                f.write(Data("\(w)x\(h) \(ms(k, t2)) \(ms(t0, t1)) \(ms(t1, t2))\n".utf8))
+            }
+            keyTime = nil
+            dirty = false
+        }
+        // One key with a short timeout, then everything already typed, reduced
+        // together: a flood of keys becomes one request and one redraw.
+        var key = term.readKey(wait: true)
+        if key != nil { keyTime = DispatchTime.now().uptimeNanoseconds }
+        while let k = key {
+            if k == .resize { term.invalidate() }
+            let (s, e) = reduce(state, k)
+            state = s; apply(e); dirty = true
+            if state.quit { break }
+            key = term.readKey(wait: false)
+        }
+        if let w = lastRequest { runner.request(w) }
+        if wantSave { save(state) { ev in let (s, e) = reduce(state, ev); state = s; apply(e) }; dirty = true }
+    }
+    term.close()
+    return caughtSignal != 0 ? 128 + caughtSignal : 0
+}
+
+/// Saves the current view at the image's full resolution.
+func save(_ state: ViewerState, report: (JobEvent) -> Void) {
+    guard let path = state.imagePath, let image = state.image, let c = state.classIndex else {
+        report(.saveFailed("nothing to save yet")); return
+    }
+    let view: ViewMode = state.view == .grid ? .overlay : state.view
+    let r = state.currentKey.flatMap { state.results[$0] }
+    if view != .image && r == nil { report(.saveFailed("no map yet for \(state.method.shortName)")); return }
+    let pic = Composer.picture(image, view: view, map: r, colorMap: state.colorMap, opacity: state.opacity)
+    let out = savePath(imagePath: path, method: state.method, classIndex: c, view: view)
+    do {
+        try savePNG(pic, to: out)
+        report(.saved(out))
+    } catch {
+        report(.saveFailed("\(error)"))
+    }
+}

@@ -1,0 +1,160 @@
+import IGExplain
+import IGImaging
+import IGModel
+
+/// What the image area shows.
+public enum ViewMode: String, CaseIterable, Sendable {
+    /// The photo with the heat map blended over it.
+    case overlay
+    /// The heat map alone.
+    case heatmap
+    /// The photo alone.
+    case image
+    /// Every method side by side, same class and layer.
+    case grid
+}
+
+/// Whether keys go to the viewer or to a one-line prompt.
+public enum InputMode: Equatable, Sendable {
+    case normal
+    /// `/`: typing a class name or index.
+    case search(String)
+    /// `=`: typing an exact step count m.
+    case steps(String)
+    /// `?`: the key list.
+    case help
+}
+
+/// One explanation the viewer can ask for. Fields that do not change a
+/// method's result (m, baseline, reading for the one-pass methods) are
+/// normalised away so equal results share a key.
+public struct JobKey: Hashable, Sendable, CustomStringConvertible {
+    public var image: String
+    public var method: Method
+    public var layer: String
+    public var classIndex: Int
+    public var steps: Int
+    public var baseline: Baseline
+    public var reading: Reading
+
+    public init(image: String, method: Method, layer: String, classIndex: Int, steps: Int, baseline: Baseline, reading: Reading) {
+        self.image = image; self.method = method; self.layer = layer; self.classIndex = classIndex
+        let ig = method == .integratedGradCAM
+        self.steps = ig ? steps : 0
+        self.baseline = ig ? baseline : .black
+        self.reading = ig ? reading : .figure
+    }
+
+    public var options: ExplainOptions {
+        ExplainOptions(steps: max(steps, 1), baseline: baseline, reading: reading)
+    }
+
+    public var description: String { "\(method.rawValue) \(layer) class \(classIndex) m=\(steps) \(baseline)" }
+}
+
+/// A map as far as it has got: final, or partial while a method runs.
+public struct MapResult: Equatable, Sendable {
+    public var map: [Float]
+    public var width: Int
+    public var height: Int
+    public var done: Int
+    public var total: Int
+    /// Wall time of the finished call (nil while partial).
+    public var seconds: Double?
+    public var isFinal: Bool { seconds != nil }
+
+    public init(map: [Float], width: Int, height: Int, done: Int, total: Int, seconds: Double?) {
+        self.map = map; self.width = width; self.height = height; self.done = done; self.total = total; self.seconds = seconds
+    }
+}
+
+/// What the background worker should be doing: load `image`, then compute
+/// `keys` in order. Only the latest request counts.
+public struct WorkRequest: Equatable, Sendable {
+    public var image: String
+    public var keys: [JobKey]
+    public init(image: String, keys: [JobKey]) { self.image = image; self.keys = keys }
+}
+
+/// A candidate target layer: tensor name, friendly name, per-item shape.
+public struct LayerInfo: Equatable, Sendable {
+    public var name: String
+    public var display: String
+    public var shape: [Int]
+    public init(name: String, display: String, shape: [Int]) { self.name = name; self.display = display; self.shape = shape }
+}
+
+/// The layers the viewer offers: the model's candidate layers with a
+/// spatial map (h x w > 1), in graph order.
+public func viewerLayers(_ model: Model) -> [LayerInfo] {
+    model.graph.candidateLayers.filter { $0.shape.count == 3 && $0.shape[1] * $0.shape[2] > 1 }
+        .map { LayerInfo(name: $0.name, display: $0.alias ?? $0.name, shape: $0.shape) }
+}
+
+/// The whole viewer as a value: every key and every job event maps one
+/// state to the next (see `reduce`), and the screen is a function of it.
+public struct ViewerState: Equatable, Sendable {
+    public static let opacities: [Float] = [0.3, 0.5, 0.7, 0.9]
+    public static let maxSteps = 4096
+
+    public var modelName: String
+    public var labels: [String]
+    public var layers: [LayerInfo]
+    public var paths: [String]
+    public var imageIndex = 0
+    /// The current image once loaded (nil while loading or when unreadable).
+    public var image: RGBImage?
+    public var top: [Prediction] = []
+    /// The class being explained (nil until the image is classified).
+    public var classIndex: Int?
+    public var method: Method = .integratedGradCAM
+    public var layerIndex: Int
+    public var steps = 50
+    public var baselineIndex = 0
+    public var reading: Reading = .figure
+    public var opacityIndex = 1
+    public var view: ViewMode = .overlay
+    public var colorMap: ColorMap = .jet
+    public var input: InputMode = .normal
+    public var status = ""
+    /// Maps so far, final or partial, by key.
+    public var results: [JobKey: MapResult] = [:]
+    /// Failures by key (shown instead of a map).
+    public var failures: [JobKey: String] = [:]
+    public var quit = false
+
+    public init(modelName: String, labels: [String], layers: [LayerInfo], defaultLayer: String, paths: [String]) {
+        self.modelName = modelName
+        self.labels = labels
+        self.layers = layers
+        self.paths = paths
+        self.layerIndex = layers.firstIndex { $0.name == defaultLayer } ?? max(0, layers.count - 1)
+    }
+
+    public var baseline: Baseline { Baseline.cycle[baselineIndex % Baseline.cycle.count] }
+    public var opacity: Float { Self.opacities[opacityIndex % Self.opacities.count] }
+    public var layer: LayerInfo? { layers.indices.contains(layerIndex) ? layers[layerIndex] : nil }
+    public var imagePath: String? { paths.indices.contains(imageIndex) ? paths[imageIndex] : nil }
+
+    public func label(_ c: Int) -> String { labels.indices.contains(c) ? labels[c] : "class \(c)" }
+
+    /// The key for `method` under the current class, layer and options.
+    public func key(for method: Method) -> JobKey? {
+        guard let path = imagePath, image != nil, let c = classIndex, let l = layer else { return nil }
+        return JobKey(image: path, method: method, layer: l.name, classIndex: c, steps: steps, baseline: baseline, reading: reading)
+    }
+
+    /// The key of the main view's map.
+    public var currentKey: JobKey? { key(for: method) }
+
+    /// The work this state needs: the image, then its map(s). The grid view
+    /// needs every method (the current one first); the other views need the
+    /// same single map, so switching among them never starts work.
+    public var work: WorkRequest? {
+        guard let path = imagePath else { return nil }
+        guard let cur = currentKey else { return WorkRequest(image: path, keys: []) }
+        var keys = [cur]
+        if view == .grid { keys += Method.allCases.filter { $0 != method }.compactMap { key(for: $0) } }
+        return WorkRequest(image: path, keys: keys)
+    }
+}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import IGViewer
-
-final class IGViewerSmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}

@@ -1,0 +1,42 @@
+import Foundation
+import XCTest
+
+/// Responsiveness benchmark (numbers, not assertions): the real binary in a
+/// 200x60 tmux pane; display-only keys (o, c) are pressed one at a time
+/// and the viewer's own frame log (IGCAM_VIEWER_TIMING) gives the time from
+/// the key's arrival to the end of the ncurses refresh. Run with
+/// IGCAM_VIEWER_BENCH=1 swift test -c release --filter TmuxBenchmark
+final class TmuxBenchmark: XCTestCase {
+    func testDisplayKeyToRedraw() throws {
+        guard ProcessInfo.processInfo.environment["IGCAM_VIEWER_BENCH"] == "1" else { throw XCTSkip("set IGCAM_VIEWER_BENCH=1") }
+        let e2e = TmuxE2ETests()
+        try e2e.setUpWithError()
+        for truecolor in [true, false] {
+            let log = NSTemporaryDirectory() + "igcam-timing-\(UUID().uuidString)"
+            let s = try TmuxSession(command: "cd '\(TmuxE2ETests.root)' && exec env IGCAM_VIEWER_TIMING='\(log)' \(truecolor ? "COLORTERM=truecolor" : "-u COLORTERM") '\(e2e.binary)' view '\(e2e.cat)' 2>{STDERR}", width: 200, height: 60)
+            defer { s.kill(); try? FileManager.default.removeItem(atPath: log) }
+            s.wait(e2e.firstMap, "the first map") { $0.contains("last ") }
+            try? FileManager.default.removeItem(atPath: log)
+            var presses = 0
+            for _ in 0..<12 {
+                for (key, label) in [("o", "opacity"), ("c", "colours")] {
+                    let before = s.text().split(separator: "\n").first { $0.contains(label) }.map(String.init) ?? ""
+                    s.keys(key)
+                    presses += 1
+                    s.wait(10, "\(key) redraw") { t in (t.split(separator: "\n").first { $0.contains(label) }.map(String.init) ?? "") != before }
+                    usleep(100_000)
+                }
+            }
+            s.keys("q")
+            _ = s.waitExit(20)
+            let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+            let rows = lines.map { $0.split(separator: " ").dropFirst().compactMap { Double($0) } }.filter { $0.count == 3 }
+            func stat(_ i: Int) -> String {
+                let v = rows.map { $0[i] }.sorted()
+                guard !v.isEmpty else { return "n/a" }
+                return String(format: "median %.2f ms, p90 %.2f ms, max %.2f ms", v[v.count / 2], v[min(v.count - 1, v.count * 9 / 10)], v.last!)
+            }
+            print("BENCH \(truecolor ? "truecolor" : "256") 200x60, \(rows.count) frames after \(presses) keys: key->refresh \(stat(0)); draw \(stat(1)); ncurses show \(stat(2))")
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import XCTest
+
+/// A colour decoded from tmux's `capture-pane -e` SGR output.
+enum SGRColor: Hashable {
+    case normal
+    case rgb(Int, Int, Int)
+    case index(Int)
+}
+
+/// One captured cell.
+struct CapturedCell: Equatable {
+    var ch: Character
+    var fg: SGRColor
+    var bg: SGRColor
+}
+
+/// Decodes `capture-pane -p -e -N` text into rows of cells: SGR colour
+/// sequences (24-bit, 256, 16 colours, resets) are tracked, any other escape
+/// sequence is skipped, every other character takes one column.
+func decodeCapture(_ text: String) -> [[CapturedCell]] {
+    var rows = [[CapturedCell]]()
+    var fg = SGRColor.normal, bg = SGRColor.normal
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var row = [CapturedCell]()
+        var it = Array(line)
+        var i = 0
+        while i < it.count {
+            let c = it[i]
+            if c == "\u{1B}" {
+                // CSI: ESC [ params final
+                var j = i + 1
+                guard j < it.count, it[j] == "[" else { i += 2; continue }
+                j += 1
+                var params = ""
+                while j < it.count, !(it[j].isLetter) { params.append(it[j]); j += 1 }
+                if j < it.count, it[j] == "m" {
+                    applySGR(params, &fg, &bg)
+                }
+                i = j + 1
+                continue
+            }
+            row.append(CapturedCell(ch: c, fg: fg, bg: bg))
+            i += 1
+        }
+        it.removeAll()
+        rows.append(row)
+    }
+    return rows
+}
+
+func applySGR(_ params: String, _ fg: inout SGRColor, _ bg: inout SGRColor) {
+    let p = params.split(separator: ";", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
+    var k = 0
+    while k < p.count {
+        let v = p[k]
+        switch v {
+        case 0: fg = .normal; bg = .normal
+        case 30...37: fg = .index(v - 30)
+        case 90...97: fg = .index(v - 90 + 8)
+        case 40...47: bg = .index(v - 40)
+        case 100...107: bg = .index(v - 100 + 8)
+        case 39: fg = .normal
+        case 49: bg = .normal
+        case 38, 48:
+            var col = SGRColor.normal
+            if k + 1 < p.count, p[k + 1] == 2, k + 4 < p.count {
+                col = .rgb(p[k + 2], p[k + 3], p[k + 4]); k += 4
+            } else if k + 1 < p.count, p[k + 1] == 5, k + 2 < p.count {
+                col = .index(p[k + 2]); k += 2
+            }
+            if v == 38 { fg = col } else { bg = col }
+        default: break
+        }
+        k += 1
+    }
+}
+
+/// A private tmux server running one program in a detached session.
+/// `{STDERR}` in the command becomes a file whose tail failures show.
+final class TmuxSession {
+    let socket = "igcam-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let conf: String
+    static var tmuxPath: String? {
+        ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    init(command: String, width: Int = 120, height: Int = 40) throws {
+        conf = NSTemporaryDirectory() + socket + ".conf"
+        try """
+            set -g default-terminal tmux-256color
+            set -s escape-time 0
+            set -g remain-on-exit on
+            set -g status off
+            set -g history-limit 0
+
+            """.write(toFile: conf, atomically: true, encoding: .utf8)
+        let cmd = command.replacingOccurrences(of: "{STDERR}", with: "'\(stderrPath)'")
+        let r = tmux(["-f", conf, "new-session", "-d", "-s", "S", "-x", "\(width)", "-y", "\(height)", cmd])
+        if r.status != 0 { throw NSError(domain: "tmux", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: "tmux new-session failed: \(r.out)"]) }
+    }
+
+    deinit { kill() }
+
+    /// Runs tmux on this server. Output goes through a temporary file, not a
+    /// pipe: the server that new-session forks would keep a pipe open forever.
+    @discardableResult
+    func tmux(_ args: [String]) -> (status: Int32, out: String) {
+        let outPath = NSTemporaryDirectory() + socket + ".out-\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: outPath, contents: nil), let out = FileHandle(forWritingAtPath: outPath) else {
+            return (-1, "cannot create \(outPath)")
+        }
+        defer { try? out.close(); try? FileManager.default.removeItem(atPath: outPath) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TmuxSession.tmuxPath ?? "/usr/bin/tmux")
+        p.arguments = ["-L", socket] + args
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { return (-1, "\(error)") }
+        p.waitUntilExit()
+        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        return (p.terminationStatus, text)
+    }
+
+    func keys(_ k: String...) { tmux(["send-keys", "-t", "S"] + k) }
+    func literal(_ s: String) { tmux(["send-keys", "-t", "S", "-l", s]) }
+    func display(_ fmt: String) -> String { tmux(["display", "-p", "-t", "S", fmt]).out.trimmingCharacters(in: .whitespacesAndNewlines) }
+    func text() -> String { tmux(["capture-pane", "-p", "-N", "-t", "S"]).out }
+    func cells() -> [[CapturedCell]] { decodeCapture(tmux(["capture-pane", "-p", "-e", "-N", "-t", "S"]).out) }
+    func resize(_ w: Int, _ h: Int) { tmux(["resize-window", "-t", "S", "-x", "\(w)", "-y", "\(h)"]) }
+
+    /// Polls the screen text until `cond` holds or `seconds` pass; returns the last text.
+    @discardableResult
+    func wait(_ seconds: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line, _ cond: (String) -> Bool) -> String {
+        let end = Date().addingTimeInterval(seconds)
+        var t = text()
+        while !cond(t) {
+            if Date() > end {
+                XCTFail("timed out after \(seconds) s waiting for \(what); screen:\n\(t)\nstderr: \(stderrTail)", file: file, line: line)
+                return t
+            }
+            if display("#{pane_dead}") == "1" {
+                XCTFail("the program exited while waiting for \(what) (status \(display("#{pane_dead_status}"))); screen:\n\(t)\nstderr: \(stderrTail)", file: file, line: line)
+                return t
+            }
+            usleep(50_000)
+            t = text()
+        }
+        return t
+    }
+
+    var stderrPath: String { NSTemporaryDirectory() + socket + ".stderr" }
+    var stderrTail: String { ((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "").suffix(2000).description }
+
+    /// Waits until the pane's program has exited; returns its status (nil on timeout).
+    func waitExit(_ seconds: Double) -> Int? {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if display("#{pane_dead}") == "1" { return Int(display("#{pane_dead_status}")) }
+            usleep(50_000)
+        }
+        return nil
+    }
+
+    func kill() {
+        tmux(["kill-server"])
+        try? FileManager.default.removeItem(atPath: conf)
+        try? FileManager.default.removeItem(atPath: stderrPath)
+    }
+}
