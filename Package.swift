@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "IGImagingTests", dependencies: ["IGImaging"]),
         .testTarget(name: "IGModelTests", dependencies: ["IGModel", "IGEngine", "IGImaging"]),
         .testTarget(name: "IGExplainTests", dependencies: ["IGExplain", "IGModel", "IGEngine"]),
-        .testTarget(name: "IGEvalTests", dependencies: ["IGEval"]),
+        .testTarget(name: "IGEvalTests", dependencies: ["IGEval", "IGImaging"]),
         .testTarget(name: "IGRenderTests", dependencies: ["IGRender", "IGImaging"]),
         .testTarget(name: "IGViewerTests", dependencies: ["IGViewer", "IGRender"]),
         .testTarget(name: "IGCLITests", dependencies: ["IGCLI"]),

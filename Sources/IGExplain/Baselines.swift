@@ -1,4 +1,5 @@
 import Foundation
+import IGImaging
 
 /// Baseline images for Integrated Grad-CAM, in pixel space [0, 1], CHW.
 enum Baselines {
@@ -12,7 +13,8 @@ enum Baselines {
             for c in 0..<3 { for i in 0..<plane { out[c * plane + i] = mean[c] } }
             return out
         case .blur(let sigma):
-            return gaussianBlur(image, channels: 3, height: height, width: width, sigma: sigma)
+            return gaussianBlur(chw: image, channels: 3, height: height, width: width, sigma: sigma,
+                                radius: max(1, Int((3 * sigma).rounded(.up))))
         case .noise(let seed):
             var state = seed &+ 0x9E37_79B9_7F4A_7C15
             return (0..<image.count).map { _ in
@@ -24,32 +26,5 @@ enum Baselines {
                 return Float(z >> 40) / Float(1 << 24)
             }
         }
-    }
-
-    /// Separable Gaussian blur (kernel radius 3 sigma, edges clamped).
-    static func gaussianBlur(_ x: [Float], channels: Int, height: Int, width: Int, sigma: Float) -> [Float] {
-        let r = max(1, Int((3 * sigma).rounded(.up)))
-        var k = (-r...r).map { expf(-Float($0 * $0) / (2 * sigma * sigma)) }
-        let s = k.reduce(0, +)
-        k = k.map { $0 / s }
-        var tmp = x, out = x
-        for c in 0..<channels {
-            let base = c * height * width
-            for y in 0..<height {
-                for xx in 0..<width {
-                    var acc: Float = 0
-                    for d in -r...r { acc += k[d + r] * x[base + y * width + min(max(xx + d, 0), width - 1)] }
-                    tmp[base + y * width + xx] = acc
-                }
-            }
-            for y in 0..<height {
-                for xx in 0..<width {
-                    var acc: Float = 0
-                    for d in -r...r { acc += k[d + r] * tmp[base + min(max(y + d, 0), height - 1) * width + xx] }
-                    out[base + y * width + xx] = acc
-                }
-            }
-        }
-        return out
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import IGImaging
 @testable import IGEval
 
 final class DeletionInsertionTests: XCTestCase {
