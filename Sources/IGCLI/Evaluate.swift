@@ -82,6 +82,7 @@ struct Evaluate: ParsableCommand {
         var skips = dataset.skipped.map { "\($0.id): \($0.reason)" }
         let evaluator = Evaluator(model: model, methods: methodList, layer: targetLayer,
                                   options: ExplainOptions(steps: steps), includeDifficult: difficult)
+        if let first = items.first { try? evaluator.warmUp(imagePath: first.imagePath) }
         let bar = ProgressBar(total: items.count)
         let start = Date()
         for (i, item) in items.enumerated() {

@@ -101,8 +101,8 @@ public final class Evaluator {
     public func evaluate(item: VOCItem, annotation: VOCAnnotation, classMap: ClassMap, done: Set<String>,
                          onRow: (EvaluationRow) throws -> Void) throws -> [Skip] {
         let img = try loadImage(path: item.imagePath)
-        let ex = Explainer(model: model, image: img)
-        let logits = try ex.logits().data
+        let pixels = model.pixels(img)
+        let logits = try Explainer(model: model, pixels: pixels).logits().data
         let probs = softmax(logits)
         var skips = [Skip]()
         var names = [String]()
@@ -113,6 +113,8 @@ public final class Evaluator {
                 continue
             }
             for m in methods where !done.contains("\(item.id)|\(name)|\(m.rawValue)") {
+                // A fresh explainer per method, so each method's time includes its own passes.
+                let ex = Explainer(model: model, pixels: pixels)
                 let e = try ex.explain(m, layer: layer, classIndex: cls, options: options)
                 let loc = try localisationScores(raw: e.map, height: e.height, width: e.width, annotation: annotation,
                                                  className: name, includeDifficult: includeDifficult,
@@ -130,6 +132,17 @@ public final class Evaluator {
             }
         }
         return skips
+    }
+
+    /// Runs each method once on an image, untimed, so that the engine's
+    /// one-time set-up (plans per batch size) is not charged to the first image.
+    public func warmUp(imagePath: String) throws {
+        let ex = Explainer(model: model, image: try loadImage(path: imagePath))
+        let cls = try ex.top(1)[0].classIndex
+        for m in methods where !m.isProgressive || m == .integratedGradCAM {
+            _ = try ex.explain(m, layer: layer, classIndex: cls, options: options)
+        }
+        _ = try probability(of: cls, on: [[Float]](repeating: ex.pixels, count: batchSize))
     }
 
     /// Softmax probability of `cls` on pixel-space images.
