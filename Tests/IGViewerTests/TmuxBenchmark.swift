@@ -20,12 +20,13 @@ final class TmuxBenchmark: XCTestCase {
         guard TmuxSession.tmuxPath != nil, FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("needs tmux and \(binary)") }
         for truecolor in [true, false] {
             let log = NSTemporaryDirectory() + "igcam-timing-\(UUID().uuidString)"
-            let colour: String = truecolor ? "COLORTERM=truecolor" : "-u COLORTERM"
-            let cmd: String = "cd '" + root + "' && exec env IGCAM_VIEWER_TIMING='" + log + "' " + colour + " '" + binary + "' view '" + cat + "' 2>{STDERR}"
+            let colour: String = truecolor ? "COLORTERM=truecolor" : "TERM=tmux-256color"
+            let cmd: String = "cd '" + root + "' && exec env " + (truecolor ? "" : "-u COLORTERM ") + "IGCAM_VIEWER_TIMING=" + log + " " + colour + " '" + binary + "' view '" + cat + "' 2>{STDERR}"
             let s = try TmuxSession(command: cmd, width: 200, height: 60)
             defer { s.kill(); try? FileManager.default.removeItem(atPath: log) }
             s.wait(240, "the first map") { $0.contains("last ") }
-            try? FileManager.default.removeItem(atPath: log)
+            usleep(300_000)
+            let skip = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count
             var presses = 0
             for _ in 0..<12 {
                 for (key, label) in [("o", "opacity"), ("c", "colours")] {
@@ -38,7 +39,7 @@ final class TmuxBenchmark: XCTestCase {
             }
             s.keys("q")
             _ = s.waitExit(20)
-            let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+            let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").dropFirst(skip)
             let rows = lines.map { $0.split(separator: " ").dropFirst().compactMap { Double($0) } }.filter { $0.count == 3 }
             func stat(_ i: Int) -> String {
                 let v = rows.map { $0[i] }.sorted()
