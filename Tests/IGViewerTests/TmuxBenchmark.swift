@@ -6,30 +6,40 @@ import XCTest
 /// and the viewer's own frame log (IGCAM_VIEWER_TIMING) gives the time from
 /// the key's arrival to the end of the ncurses refresh. Run with
 /// IGCAM_VIEWER_BENCH=1 swift test -c release --filter TmuxBenchmark
+/// The first screen line containing `label`.
+func panelValue(_ text: String, _ label: String) -> String {
+    for line in text.split(separator: "\n") where line.contains(label) { return String(line) }
+    return ""
+}
+
 final class TmuxBenchmark: XCTestCase {
     func testDisplayKeyToRedraw() throws {
         guard ProcessInfo.processInfo.environment["IGCAM_VIEWER_BENCH"] == "1" else { throw XCTSkip("set IGCAM_VIEWER_BENCH=1") }
-        let e2e = TmuxE2ETests()
-        try e2e.setUpWithError()
+        let root = TmuxE2ETests.root
+        let binary = root + "/.build/release/igcam", cat = root + "/assets/photos/cat.png"
+        guard TmuxSession.tmuxPath != nil, FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("needs tmux and \(binary)") }
         for truecolor in [true, false] {
             let log = NSTemporaryDirectory() + "igcam-timing-\(UUID().uuidString)"
-            let s = try TmuxSession(command: "cd '\(TmuxE2ETests.root)' && exec env IGCAM_VIEWER_TIMING='\(log)' \(truecolor ? "COLORTERM=truecolor" : "-u COLORTERM") '\(e2e.binary)' view '\(e2e.cat)' 2>{STDERR}", width: 200, height: 60)
+            let colour: String = truecolor ? "COLORTERM=truecolor" : "TERM=tmux-256color"
+            let cmd: String = "cd '" + root + "' && exec env " + (truecolor ? "" : "-u COLORTERM ") + "IGCAM_VIEWER_TIMING=" + log + " " + colour + " '" + binary + "' view '" + cat + "' 2>{STDERR}"
+            let s = try TmuxSession(command: cmd, width: 200, height: 60)
             defer { s.kill(); try? FileManager.default.removeItem(atPath: log) }
-            s.wait(e2e.firstMap, "the first map") { $0.contains("last ") }
-            try? FileManager.default.removeItem(atPath: log)
+            s.wait(240, "the first map") { $0.contains("last ") }
+            usleep(300_000)
+            let skip = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count
             var presses = 0
             for _ in 0..<12 {
                 for (key, label) in [("o", "opacity"), ("c", "colours")] {
-                    let before = s.text().split(separator: "\n").first { $0.contains(label) }.map(String.init) ?? ""
+                    let before: String = panelValue(s.text(), label)
                     s.keys(key)
                     presses += 1
-                    s.wait(10, "\(key) redraw") { t in (t.split(separator: "\n").first { $0.contains(label) }.map(String.init) ?? "") != before }
+                    s.wait(10, "\(key) redraw") { t in panelValue(t, label) != before }
                     usleep(100_000)
                 }
             }
             s.keys("q")
             _ = s.waitExit(20)
-            let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+            let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").dropFirst(skip)
             let rows = lines.map { $0.split(separator: " ").dropFirst().compactMap { Double($0) } }.filter { $0.count == 3 }
             func stat(_ i: Int) -> String {
                 let v = rows.map { $0[i] }.sorted()

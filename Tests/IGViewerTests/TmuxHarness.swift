@@ -102,25 +102,31 @@ final class TmuxSession {
 
     deinit { kill() }
 
-    /// Runs tmux on this server. Output goes through a temporary file, not a
-    /// pipe: the server that new-session forks would keep a pipe open forever.
+    /// Runs tmux on this server with posix_spawn and waitpid. (Foundation's
+    /// Process watches the child through a descriptor that the tmux server,
+    /// forked by new-session, would hold forever; output goes through a file
+    /// for the same reason.)
     @discardableResult
     func tmux(_ args: [String]) -> (status: Int32, out: String) {
         let outPath = NSTemporaryDirectory() + socket + ".out-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: outPath, contents: nil), let out = FileHandle(forWritingAtPath: outPath) else {
-            return (-1, "cannot create \(outPath)")
-        }
-        defer { try? out.close(); try? FileManager.default.removeItem(atPath: outPath) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TmuxSession.tmuxPath ?? "/usr/bin/tmux")
-        p.arguments = ["-L", socket] + args
-        p.standardOutput = out
-        p.standardError = out
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { return (-1, "\(error)") }
-        p.waitUntilExit()
+        defer { unlink(outPath) }
+        var fa = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fa)
+        defer { posix_spawn_file_actions_destroy(&fa) }
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fa, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&fa, 1, 2)
+        let exe = TmuxSession.tmuxPath ?? "/usr/bin/tmux"
+        let argv: [UnsafeMutablePointer<CChar>?] = ([exe, "-L", socket] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &fa, nil, argv, environ)
+        guard rc == 0 else { return (-1, "posix_spawn tmux: \(String(cString: strerror(rc)))") }
+        var st: Int32 = 0
+        while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
         let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        return (p.terminationStatus, text)
+        let exited = (st & 0x7f) == 0
+        return (exited ? (st >> 8) & 0xff : -1, text)
     }
 
     func keys(_ k: String...) { tmux(["send-keys", "-t", "S"] + k) }
