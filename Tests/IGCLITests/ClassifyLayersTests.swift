@@ -52,6 +52,7 @@ final class ClassifyLayersTests: XCTestCase {
         let line = String(starred.first ?? "")
         XCTAssertTrue(line.contains("/_head_act/Clip_output_0"), line)
         XCTAssertTrue(line.contains("1280x7x7"), line)
+        XCTAssertTrue(line.contains("[_head_act]"), "module-path alias of the default layer: \(line)")
         // Module-path aliases are shown in brackets.
         XCTAssertTrue(r.stdout.contains("[_blocks."), r.summary)
         XCTAssertGreaterThan(r.stdout.split(separator: "\n").count, 20, r.summary)
