@@ -17,7 +17,9 @@ final class DemoBenchTests: XCTestCase {
         for row in saturated {
             XCTAssertEqual(row[1], 1, accuracy: 1e-3, "f(x)"); XCTAssertEqual(row[2], 0, accuracy: 1e-3, "f'(x)")
             XCTAssertEqual(row[3], 0, accuracy: 1e-3, "x f'(x)"); XCTAssertEqual(row[5], 1, accuracy: 1e-3, "f(x)-f(0)")
-            XCTAssertEqual(row[4], 1, accuracy: 0.1, "the integral recovers the difference")
+            // A Riemann sum of m = 20 steps of a 0/1 derivative misses at most one step, x / m.
+            XCTAssertEqual(row[4], 1, accuracy: row[0] / 20 + 1e-3, "the integral recovers the difference")
+            XCTAssertGreaterThan(row[4], 0.5, "the integral gives the input credit")
         }
         // The conv-net table: Grad-CAM weight of the saturated red channel is 0.
         let red = r.stdout.split(separator: "\n").first { $0.contains("0 (red") }
