@@ -1,6 +1,0 @@
-import XCTest
-@testable import IGCLI
-
-final class IGCLISmokeTests: XCTestCase {
-    func testModuleLinks() {}
-}
