@@ -86,14 +86,20 @@ struct Explain: ParsableCommand {
             throw CLIError("unknown colour map '\(colormap)' (choose: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard (0...1).contains(opacity) else { throw CLIError("--opacity must be within 0...1") }
+        // Every output folder must be writable before any work, so a bad path never leaves
+        // some files written and others not.
+        for path in methods.flatMap({ m in [output, raw].compactMap { $0 }.map { suffixed($0, methods.count > 1 ? "-" + m.rawValue : "") } }) {
+            try checkWritable(path)
+        }
         let img = try readImage(image)
         let model = try modelOptions.load()
         let layer = try model.layer(selection.layer)
         let ex = Explainer(model: model, image: img)
         let cls = try selection.classIndex(model, ex)
         var docs = [[String: Any]]()
-        for m in methods {
-            let e = try ex.explain(m, layer: layer, classIndex: cls, options: options)
+        // Compute every method first, then write: a failing method leaves no files behind.
+        let explanations = try methods.map { try ex.explain($0, layer: layer, classIndex: cls, options: options) }
+        for (m, e) in zip(methods, explanations) {
             let suffix = methods.count > 1 ? "-" + m.rawValue : ""
             if let raw {
                 try writeNPY(e.map, shape: [e.height, e.width], to: suffixed(raw, suffix))
@@ -113,6 +119,16 @@ struct Explain: ParsableCommand {
         }
         if json { try printJSON(docs.count == 1 ? docs[0] : docs) }
     }
+}
+
+/// Throws unless `path`'s folder exists and is writable.
+func checkWritable(_ path: String) throws {
+    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+        throw CLIError("\(path): directory \(dir) does not exist")
+    }
+    guard access(dir, W_OK) == 0 else { throw CLIError("\(path): cannot write into \(dir)") }
 }
 
 /// `a/b.png` + `-x` -> `a/b-x.png`.

@@ -7,7 +7,29 @@ public enum IGCLI {
     public static func run() {
         // Keep line-buffered output when piped, so progress and results interleave sanely.
         setvbuf(stdout, nil, _IOLBF, 0)
-        Igcam.main()
+        var command: ParsableCommand
+        do {
+            command = try Igcam.parseAsRoot()
+        } catch {
+            Igcam.exit(withError: error)   // help, usage errors: ArgumentParser's wording and exit codes
+        }
+        do {
+            try command.run()
+        } catch let e as ValidationError {
+            Igcam.exit(withError: e)
+        } catch let e as CleanExit {
+            Igcam.exit(withError: e)
+        } catch let e as ExitCode {
+            Igcam.exit(withError: e)
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    /// Prints `igcam: error: MESSAGE` to stderr and exits 1.
+    static func fail(_ message: String) -> Never {
+        writeStderr("igcam: error: \(message)\n")
+        exit(1)
     }
 }
 

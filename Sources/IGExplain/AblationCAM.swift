@@ -18,14 +18,10 @@ extension Explainer {
         let missing = (0..<channels).filter { ablated[$0] == nil }
         let (headNodes, _) = try GraphPlan(model.graph).head(after: layer)
         let batch = microBatch(budget: options.memoryBudget, tensors: headNodes.map { model.graph.nodes[$0].output } + [layer])
-        var next = 0
         func weights(_ rows: [[Float]?]) -> [Float] {
             rows.map { r in r.map { y != 0 ? (y - $0[classIndex]) / y : 0 } ?? 0 }
         }
-        while next < missing.count {
-            if cancel?.isCancelled == true { throw Cancelled() }
-            let chunk = Array(missing[next ..< min(next + batch, missing.count)])
-            next += chunk.count
+        try inMicroBatches(missing, size: batch, cancel: cancel) { chunk in
             var items = [Tensor]()
             for k in chunk {
                 var t = a

@@ -132,6 +132,18 @@ public final class Explainer: @unchecked Sendable {
         return max(1, min(64, budget / max(perItem, 1)))
     }
 
+    /// Runs `body` on consecutive chunks of `items` of at most `size`, checking
+    /// for cancellation before each: the loop every long method shares.
+    func inMicroBatches<T>(_ items: [T], size: Int, cancel: CancellationToken?, _ body: ([T]) throws -> Void) throws {
+        var next = 0
+        while next < items.count {
+            if cancel?.isCancelled == true { throw Cancelled() }
+            let chunk = Array(items[next ..< min(next + size, items.count)])
+            next += chunk.count
+            try body(chunk)
+        }
+    }
+
     /// Every activation of the network: an upper bound on what a full pass holds.
     var allTensors: [String] { model.graph.nodes.map(\.output) + [model.graph.input] }
 }

@@ -38,11 +38,7 @@ extension Explainer {
         var terms = locked { pathCache[key] ?? [:] }
         let missing = progressiveOrder(points.filter { terms[$0] == nil })
         let batch = microBatch(budget: options.memoryBudget, tensors: allTensors)
-        var next = 0
-        while next < missing.count {
-            if cancel?.isCancelled == true { throw Cancelled() }
-            let chunk = Array(missing[next ..< min(next + batch, missing.count)])
-            next += chunk.count
+        try inMicroBatches(missing, size: batch, cancel: cancel) { chunk in
             // x' + a (x - x') in normalised space equals normalising the pixel-space path point.
             var items = [Tensor]()
             for f in chunk {

@@ -19,11 +19,7 @@ extension Explainer {
         var scores = locked { scoreCache[layer] } ?? [[Float]?](repeating: nil, count: channels)
         let missing = (0..<channels).filter { scores[$0] == nil }
         let batch = microBatch(budget: options.memoryBudget, tensors: allTensors)
-        var next = 0
-        while next < missing.count {
-            if cancel?.isCancelled == true { throw Cancelled() }
-            let chunk = Array(missing[next ..< min(next + batch, missing.count)])
-            next += chunk.count
+        try inMicroBatches(missing, size: batch, cancel: cancel) { chunk in
             var items = [Tensor]()
             for k in chunk {
                 let up = upsampleBilinear(Array(a.data[k * hw ..< (k + 1) * hw]), height: height, width: width,
