@@ -79,13 +79,18 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
 
     /// Runs `nodes` (ascending) of `cp`, freeing tensors after their last
     /// reader unless kept or read by the backward of a node in `backward`.
-    private func run(_ cp: CompiledPlan, _ nodes: [Int], _ ctx: RunContext, keep: Set<String>, backward: Set<Int> = []) throws {
+    private func run(_ cp: CompiledPlan, _ nodes: [Int], _ ctx: RunContext, keep: Set<String>, backward: Set<Int> = [],
+                     profiler: Profiler? = nil) throws {
         let set = Set(nodes)
         for i in nodes {
             let node = cp.graph.nodes[i]
             do {
                 let step = try cp.step(i, ctx)
-                try step.forward(ctx)
+                if let profiler {
+                    try profiler.measure(node.name, step.kind) { try step.forward(ctx) }
+                } else {
+                    try step.forward(ctx)
+                }
             } catch let e as EngineError {
                 throw EngineError("node '\(node.name)' (\(node.op.name)): \(e.message)")
             }
@@ -122,7 +127,9 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         for c in capture { needed.formUnion(cp.plan.upstream(of: c)) }
         let ctx = RunContext(stream: try DNNLContext.shared.makeStream(), graph: cp.graph)
         ctx.values[graph.input] = try DMem.from(input)
-        try run(cp, needed.sorted(), ctx, keep: keep)
+        let profiler = Profiler("forward N=\(input.shape[0])")
+        try run(cp, needed.sorted(), ctx, keep: keep, profiler: profiler)
+        profiler?.report()
         return ForwardResult(output: try ctx.tensor(graph.output), captured: try captured(capture, ctx))
     }
 
@@ -141,7 +148,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         for c in capture { needed.formUnion(cp.plan.upstream(of: c)) }
         let ctx = RunContext(stream: try DNNLContext.shared.makeStream(), graph: cp.graph)
         ctx.values[graph.input] = try DMem.from(input)
-        try run(cp, needed.sorted(), ctx, keep: keep, backward: cp.training)
+        let profiler = Profiler("gradient N=\(input.shape[0]) to \(layer)")
+        try run(cp, needed.sorted(), ctx, keep: keep, backward: cp.training, profiler: profiler)
         let output = try ctx.tensor(graph.output)
         let seed = try oneHotSeed(outputShape: output.shape, classes: classes)
 
@@ -153,12 +161,19 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
             let step = try cp.step(i, ctx)
             for (k, x) in node.inputs.enumerated() where onPath.contains(x) && !cp.plan.isConstant(x) {
                 let g: DMem
-                do { g = try step.backward(ctx, dy: dy, wrt: k) } catch let e as EngineError {
+                do {
+                    if let profiler {
+                        g = try profiler.measure(node.name, "bwd " + step.kind) { try step.backward(ctx, dy: dy, wrt: k) }
+                    } else {
+                        g = try step.backward(ctx, dy: dy, wrt: k)
+                    }
+                } catch let e as EngineError {
                     throw EngineError("backward through node '\(node.name)' (\(node.op.name)): \(e.message)")
                 }
                 grads[x] = try grads[x].map { try addMem($0, g, ctx.stream) } ?? g
             }
         }
+        profiler?.report()
         guard let g = grads[layer] else { throw EngineError("no gradient reached layer '\(layer)'") }
         return GradientResult(output: output, activation: try ctx.tensor(layer), gradient: try toTensor(g, ctx.stream),
                               captured: try captured(capture, ctx))
@@ -259,7 +274,7 @@ final class CompiledPlan: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var out = [String: String]()
-        for s in steps.compactMap({ $0 }) { out[s.node.name] = s is FallbackStep ? "reference" : s.node.op.name }
+        for s in steps.compactMap({ $0 }) { out[s.node.name] = s.kind }
         return out
     }
 

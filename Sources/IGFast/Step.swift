@@ -41,6 +41,11 @@ protocol Step: AnyObject {
     func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem
 }
 
+extension Step {
+    /// The op name when oneDNN runs the node, "reference" for a fallback.
+    var kind: String { self is FallbackStep ? "reference" : node.op.name }
+}
+
 /// A node run by the reference ops on plain tensors, reordered at its edges.
 final class FallbackStep: Step {
     let node: Node
@@ -72,7 +77,9 @@ final class WeightCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let hit = store[key]?.first(where: { mdEqual($0.md, md) }) { return hit }
-        let m = try convert(try make(), to: md, stream)
+        let plain = try make()
+        plain.pooled = false
+        let m = try convert(plain, to: md, stream)
         store[key, default: []].append(m)
         return m
     }
