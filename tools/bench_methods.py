@@ -8,7 +8,7 @@
 One 224x224 image (assets/photos/cat.png), the model's default layer
 (EfficientNet-Lite0 `_head_act`, ResNet-50 `layer4.2`, VGG16 `features.29`).
 
-- igcam: `igcam bench --json --method NAME --steps m --runs R` per method
+- igcam: `igcam bench --json --method NAME --steps m --class TOP1 --runs R` per method
   (one warm-up, median of R; Score-CAM and Ablation-CAM with 1 run), and
   `igcam bench` for a plain batch-1 forward.
 - PyTorch: a plain forward (inference_mode); jacobgil's pytorch-grad-cam
@@ -153,7 +153,10 @@ def main():
                 model(x)
         res["torch_forward"] = timed(fwd, a.runs)
         for meth in a.methods.split(","):
-            d = igcam(a, onnx_path, layer, ["--method", meth, "--steps", str(a.steps)], 1 if meth in SLOW else a.runs)
+            # The class is given (PyTorch's top-1, the same network), as pytorch-grad-cam's targets are:
+            # the time is the explanation alone, not a top-1 forward before it.
+            d = igcam(a, onnx_path, layer, ["--method", meth, "--steps", str(a.steps), "--class", str(cls)],
+                      1 if meth in SLOW else a.runs)
             res["igcam"][meth] = d[meth]["median_ms"]
             if gc is not None and meth in GC_CLASSES:
                 cls_ = getattr(gc, GC_CLASSES[meth])

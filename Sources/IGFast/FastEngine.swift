@@ -69,8 +69,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let p = plans[key] { return p }
-        let g = fuse(graph, keep: key.keep)
-        let p = try CompiledPlan(graph: g, backwardTo: layer, weights: weights)
+        let (g, adds) = fuse(graph, keep: key.keep)
+        let p = try CompiledPlan(graph: g, addActivations: adds, backwardTo: layer, weights: weights)
         plans[key] = p
         return p
     }
@@ -199,12 +199,15 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
     }
 }
 
-/// Folds a ReLU/Clip into the Conv or Gemm before it when the intermediate
-/// tensor has that single reader and is not requested.
-func fuse(_ g: Graph, keep: Set<String>) -> Graph {
+/// Folds a ReLU/Clip into the Conv, Gemm or two-activation Add before it
+/// when the intermediate tensor has that single reader and is not requested.
+/// Conv and Gemm carry the activation in their attributes; a fused Add is
+/// returned by node name (its step applies it as a oneDNN post-op).
+func fuse(_ g: Graph, keep: Set<String>) -> (graph: Graph, addActivations: [String: Activation]) {
     let p = GraphPlan(g)
     var nodes = [Node]()
     var skip = Set<Int>()
+    var adds = [String: Activation]()
     for (i, n) in g.nodes.enumerated() where !skip.contains(i) {
         var node = n
         if !keep.contains(n.output), let readers = p.consumers[n.output], readers.count == 1, let j = readers.first,
@@ -225,6 +228,10 @@ func fuse(_ g: Graph, keep: Set<String>) -> Graph {
                     a.activation = act
                     node = Node(name: n.name, op: .gemm(a), inputs: n.inputs, output: g.nodes[j].output)
                     skip.insert(j)
+                case .add where n.inputs.count == 2 && n.inputs.allSatisfy({ g.constants[$0] == nil }):
+                    adds[n.name] = act
+                    node = Node(name: n.name, op: n.op, inputs: n.inputs, output: g.nodes[j].output)
+                    skip.insert(j)
                 default: break
                 }
             }
@@ -233,7 +240,7 @@ func fuse(_ g: Graph, keep: Set<String>) -> Graph {
     }
     var out = g
     out.nodes = nodes
-    return out
+    return (out, adds)
 }
 
 /// One compiled graph: the fused node list and its steps, built on first
@@ -244,11 +251,14 @@ final class CompiledPlan: @unchecked Sendable {
     let backwardNodes: [Int]
     let training: Set<Int>
     let weights: WeightCache
+    /// Add nodes with a ReLU/Clip fused after them (see `fuse`).
+    let addActivations: [String: Activation]
     private var steps: [Step?]
     private let lock = NSLock()
 
-    init(graph: Graph, backwardTo layer: String?, weights: WeightCache) throws {
+    init(graph: Graph, addActivations: [String: Activation] = [:], backwardTo layer: String?, weights: WeightCache) throws {
         self.graph = graph
+        self.addActivations = addActivations
         self.weights = weights
         let p = GraphPlan(graph)
         let back = try layer.map { try p.backwardNodes(to: $0) } ?? []
@@ -302,7 +312,7 @@ final class CompiledPlan: @unchecked Sendable {
             case .maxPool, .averagePool, .globalAveragePool:
                 return try PoolStep(node, x: x0(), training: training)
             case .add, .sub, .mul, .div:
-                return try BinaryStep(node, ctx: ctx)
+                return try BinaryStep(node, ctx: ctx, activation: addActivations[node.name] ?? .none)
             case .batchNorm:
                 return try BatchNormStep(node, x: x0(), graph: graph)
             case .gemm(let a):
@@ -319,6 +329,6 @@ final class CompiledPlan: @unchecked Sendable {
         } catch {
             // Whatever oneDNN cannot do, the reference does (and reports real errors).
         }
-        return FallbackStep(node)
+        return FallbackStep(node, activation: addActivations[node.name] ?? .none)
     }
 }
