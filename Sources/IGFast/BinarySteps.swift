@@ -24,10 +24,15 @@ final class BinaryStep: Step {
         }
     }
     var backwardReadsInputs: Bool { !passThrough }
-    var backwardReadsOutput: Bool { !passThrough }
+    var backwardReadsOutput: Bool { !passThrough || activation != .none }
+    /// A ReLU/Clip fused after an Add (a oneDNN eltwise post-op).
+    let activation: Activation
+    private let activationBackward: FusedActivationBackward
 
-    init(_ node: Node, ctx: RunContext) throws {
+    init(_ node: Node, ctx: RunContext, activation: Activation = .none) throws {
         self.node = node
+        self.activation = activation
+        activationBackward = FusedActivationBackward(activation)
         guard node.inputs.count == 2 else { throw EngineError("expected 2 inputs") }
         let alg: dnnl_alg_kind_t
         switch node.op {
@@ -53,6 +58,9 @@ final class BinaryStep: Step {
             out.append(max(a, b))
         }
         outShape = out
+        if activation != .none && !(s[0] == out && s[1] == out) {
+            throw EngineError("a fused activation needs operands of the output's shape")
+        }
         let commutes = alg == dnnl_binary_add || alg == dnnl_binary_mul
         if s[0] == out { full = 0; other = 1 } else if s[1] == out && commutes { full = 1; other = 0 } else {
             throw EngineError("broadcasting the first operand is left to the reference")
@@ -72,7 +80,9 @@ final class BinaryStep: Step {
         var a = src0MD, b = src1MD, dst = src0MD
         var d = dnnl_binary_desc_t()
         try check(dnnl_binary_desc_init(&d, alg, &a, &b, &dst), "binary descriptor")
-        fwd = try Prim(d, "binary")
+        let post = fusedActivation(activation).map { ($0.alg, $0.alpha, $0.beta) }
+        let attr = try Attr(postEltwise: post)
+        fwd = try withExtendedLifetime(attr) { try Prim(d, attr: attr.attr, "binary") }
     }
 
     func forward(_ ctx: RunContext) throws {
@@ -83,7 +93,12 @@ final class BinaryStep: Step {
         ctx.values[node.output] = y
     }
 
-    func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem {
+    func backward(_ ctx: RunContext, dy dyOut: DMem, wrt: Int) throws -> DMem {
+        // Through the fused activation first (from the output), then the op.
+        var dy = dyOut
+        if activation != .none {
+            dy = try activationBackward.run(y: try ctx.value(node.output), dy: dyOut, ctx.stream)
+        }
         // Add (and Sub's first operand) pass the gradient through unchanged.
         if shapes[wrt] == outShape {
             switch node.op {

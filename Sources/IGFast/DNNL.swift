@@ -95,17 +95,38 @@ final class DMem: @unchecked Sendable {
     let md: MD
     let bytes: Int
 
+    /// The buffer, owned by this memory and returned to `BufferPool` on deinit.
+    private let buffer: UnsafeMutableRawPointer
+
     init(_ md: MD) throws {
         var m: OpaquePointer?
         var d = md
-        try check(dnnl_memory_create(&m, &d, try DNNLContext.shared.cpu(), igcam_dnnl_memory_allocate()), "memory allocation for \(dimsOf(md))")
-        guard let m else { throw EngineError("oneDNN memory allocation returned nothing") }
+        let size = dnnl_memory_desc_get_size(&d)
+        let buf = try BufferPool.shared.take(size)
+        do {
+            try check(dnnl_memory_create(&m, &d, try DNNLContext.shared.cpu(), buf), "memory allocation for \(dimsOf(md))")
+        } catch {
+            BufferPool.shared.give(buf, size)
+            throw error
+        }
+        guard let m else {
+            BufferPool.shared.give(buf, size)
+            throw EngineError("oneDNN memory allocation returned nothing")
+        }
         self.mem = m
         self.md = md
-        self.bytes = dnnl_memory_desc_get_size(&d)
+        self.bytes = size
+        self.buffer = buf
     }
 
-    deinit { dnnl_memory_destroy(mem) }
+    /// Whether the buffer goes back to the pool on deinit (false for
+    /// one-off buffers such as plain weights before their reorder).
+    var pooled = true
+
+    deinit {
+        dnnl_memory_destroy(mem)
+        if pooled { BufferPool.shared.give(buffer, bytes) } else { free(buffer) }
+    }
 
     var dims: [Int] { dimsOf(md) }
 

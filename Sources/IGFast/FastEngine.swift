@@ -69,8 +69,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let p = plans[key] { return p }
-        let g = fuse(graph, keep: key.keep)
-        let p = try CompiledPlan(graph: g, backwardTo: layer, weights: weights)
+        let (g, adds) = fuse(graph, keep: key.keep)
+        let p = try CompiledPlan(graph: g, addActivations: adds, backwardTo: layer, weights: weights)
         plans[key] = p
         return p
     }
@@ -79,13 +79,18 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
 
     /// Runs `nodes` (ascending) of `cp`, freeing tensors after their last
     /// reader unless kept or read by the backward of a node in `backward`.
-    private func run(_ cp: CompiledPlan, _ nodes: [Int], _ ctx: RunContext, keep: Set<String>, backward: Set<Int> = []) throws {
+    private func run(_ cp: CompiledPlan, _ nodes: [Int], _ ctx: RunContext, keep: Set<String>, backward: Set<Int> = [],
+                     profiler: Profiler? = nil) throws {
         let set = Set(nodes)
         for i in nodes {
             let node = cp.graph.nodes[i]
             do {
                 let step = try cp.step(i, ctx)
-                try step.forward(ctx)
+                if let profiler {
+                    try profiler.measure(node.name, step.kind) { try step.forward(ctx) }
+                } else {
+                    try step.forward(ctx)
+                }
             } catch let e as EngineError {
                 throw EngineError("node '\(node.name)' (\(node.op.name)): \(e.message)")
             }
@@ -122,7 +127,9 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         for c in capture { needed.formUnion(cp.plan.upstream(of: c)) }
         let ctx = RunContext(stream: try DNNLContext.shared.makeStream(), graph: cp.graph)
         ctx.values[graph.input] = try DMem.from(input)
-        try run(cp, needed.sorted(), ctx, keep: keep)
+        let profiler = Profiler("forward N=\(input.shape[0])")
+        try run(cp, needed.sorted(), ctx, keep: keep, profiler: profiler)
+        profiler?.report()
         return ForwardResult(output: try ctx.tensor(graph.output), captured: try captured(capture, ctx))
     }
 
@@ -141,7 +148,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         for c in capture { needed.formUnion(cp.plan.upstream(of: c)) }
         let ctx = RunContext(stream: try DNNLContext.shared.makeStream(), graph: cp.graph)
         ctx.values[graph.input] = try DMem.from(input)
-        try run(cp, needed.sorted(), ctx, keep: keep, backward: cp.training)
+        let profiler = Profiler("gradient N=\(input.shape[0]) to \(layer)")
+        try run(cp, needed.sorted(), ctx, keep: keep, backward: cp.training, profiler: profiler)
         let output = try ctx.tensor(graph.output)
         let seed = try oneHotSeed(outputShape: output.shape, classes: classes)
 
@@ -153,12 +161,19 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
             let step = try cp.step(i, ctx)
             for (k, x) in node.inputs.enumerated() where onPath.contains(x) && !cp.plan.isConstant(x) {
                 let g: DMem
-                do { g = try step.backward(ctx, dy: dy, wrt: k) } catch let e as EngineError {
+                do {
+                    if let profiler {
+                        g = try profiler.measure(node.name, "bwd " + step.kind) { try step.backward(ctx, dy: dy, wrt: k) }
+                    } else {
+                        g = try step.backward(ctx, dy: dy, wrt: k)
+                    }
+                } catch let e as EngineError {
                     throw EngineError("backward through node '\(node.name)' (\(node.op.name)): \(e.message)")
                 }
                 grads[x] = try grads[x].map { try addMem($0, g, ctx.stream) } ?? g
             }
         }
+        profiler?.report()
         guard let g = grads[layer] else { throw EngineError("no gradient reached layer '\(layer)'") }
         return GradientResult(output: output, activation: try ctx.tensor(layer), gradient: try toTensor(g, ctx.stream),
                               captured: try captured(capture, ctx))
@@ -184,12 +199,15 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
     }
 }
 
-/// Folds a ReLU/Clip into the Conv or Gemm before it when the intermediate
-/// tensor has that single reader and is not requested.
-func fuse(_ g: Graph, keep: Set<String>) -> Graph {
+/// Folds a ReLU/Clip into the Conv, Gemm or two-activation Add before it
+/// when the intermediate tensor has that single reader and is not requested.
+/// Conv and Gemm carry the activation in their attributes; a fused Add is
+/// returned by node name (its step applies it as a oneDNN post-op).
+func fuse(_ g: Graph, keep: Set<String>) -> (graph: Graph, addActivations: [String: Activation]) {
     let p = GraphPlan(g)
     var nodes = [Node]()
     var skip = Set<Int>()
+    var adds = [String: Activation]()
     for (i, n) in g.nodes.enumerated() where !skip.contains(i) {
         var node = n
         if !keep.contains(n.output), let readers = p.consumers[n.output], readers.count == 1, let j = readers.first,
@@ -210,6 +228,10 @@ func fuse(_ g: Graph, keep: Set<String>) -> Graph {
                     a.activation = act
                     node = Node(name: n.name, op: .gemm(a), inputs: n.inputs, output: g.nodes[j].output)
                     skip.insert(j)
+                case .add where n.inputs.count == 2 && n.inputs.allSatisfy({ g.constants[$0] == nil }):
+                    adds[n.name] = act
+                    node = Node(name: n.name, op: n.op, inputs: n.inputs, output: g.nodes[j].output)
+                    skip.insert(j)
                 default: break
                 }
             }
@@ -218,7 +240,7 @@ func fuse(_ g: Graph, keep: Set<String>) -> Graph {
     }
     var out = g
     out.nodes = nodes
-    return out
+    return (out, adds)
 }
 
 /// One compiled graph: the fused node list and its steps, built on first
@@ -229,11 +251,14 @@ final class CompiledPlan: @unchecked Sendable {
     let backwardNodes: [Int]
     let training: Set<Int>
     let weights: WeightCache
+    /// Add nodes with a ReLU/Clip fused after them (see `fuse`).
+    let addActivations: [String: Activation]
     private var steps: [Step?]
     private let lock = NSLock()
 
-    init(graph: Graph, backwardTo layer: String?, weights: WeightCache) throws {
+    init(graph: Graph, addActivations: [String: Activation] = [:], backwardTo layer: String?, weights: WeightCache) throws {
         self.graph = graph
+        self.addActivations = addActivations
         self.weights = weights
         let p = GraphPlan(graph)
         let back = try layer.map { try p.backwardNodes(to: $0) } ?? []
@@ -259,7 +284,7 @@ final class CompiledPlan: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var out = [String: String]()
-        for s in steps.compactMap({ $0 }) { out[s.node.name] = s is FallbackStep ? "reference" : s.node.op.name }
+        for s in steps.compactMap({ $0 }) { out[s.node.name] = s.kind }
         return out
     }
 
@@ -287,7 +312,7 @@ final class CompiledPlan: @unchecked Sendable {
             case .maxPool, .averagePool, .globalAveragePool:
                 return try PoolStep(node, x: x0(), training: training)
             case .add, .sub, .mul, .div:
-                return try BinaryStep(node, ctx: ctx)
+                return try BinaryStep(node, ctx: ctx, activation: addActivations[node.name] ?? .none)
             case .batchNorm:
                 return try BatchNormStep(node, x: x0(), graph: graph)
             case .gemm(let a):
@@ -304,6 +329,6 @@ final class CompiledPlan: @unchecked Sendable {
         } catch {
             // Whatever oneDNN cannot do, the reference does (and reports real errors).
         }
-        return FallbackStep(node)
+        return FallbackStep(node, activation: addActivations[node.name] ?? .none)
     }
 }

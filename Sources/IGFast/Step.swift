@@ -41,23 +41,48 @@ protocol Step: AnyObject {
     func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem
 }
 
-/// A node run by the reference ops on plain tensors, reordered at its edges.
+extension Step {
+    /// The op name when oneDNN runs the node, "reference" for a fallback.
+    var kind: String { self is FallbackStep ? "reference" : node.op.name }
+}
+
+/// A node run by the reference ops on plain tensors, reordered at its edges;
+/// `activation` is a ReLU/Clip fused after it (an Add, see `fuse`).
 final class FallbackStep: Step {
     let node: Node
+    let activation: Activation
     var backwardReadsInputs: Bool { true }
     var backwardReadsOutput: Bool { true }
-    init(_ node: Node) { self.node = node }
+    init(_ node: Node, activation: Activation = .none) {
+        self.node = node
+        self.activation = activation
+    }
+
+    private var activationOp: Op? {
+        switch activation {
+        case .none: return nil
+        case .relu: return .relu
+        case .clip(let lo, let hi): return .clip(min: lo, max: hi)
+        }
+    }
 
     func forward(_ ctx: RunContext) throws {
         let xs = try node.inputs.map { try ctx.tensor($0) }
-        ctx.values[node.output] = try DMem.from(ReferenceOps.forward(node.op, xs))
+        var y = try ReferenceOps.forward(node.op, xs)
+        if let a = activationOp { y = try ReferenceOps.forward(a, [y]) }
+        ctx.values[node.output] = try DMem.from(y)
     }
 
     func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem {
         let xs = try node.inputs.map { try ctx.tensor($0) }
         let y = try ctx.tensor(node.output)
-        let d = try toTensor(dy, ctx.stream)
-        return try DMem.from(ReferenceOps.backward(node.op, xs, y: y, dy: d, wrt: wrt))
+        var d = try toTensor(dy, ctx.stream)
+        var pre = y
+        if let a = activationOp {
+            pre = try ReferenceOps.forward(node.op, xs)
+            d = try ReferenceOps.backward(a, [pre], y: y, dy: d, wrt: 0)
+        }
+        return try DMem.from(ReferenceOps.backward(node.op, xs, y: pre, dy: d, wrt: wrt))
     }
 }
 
@@ -72,7 +97,9 @@ final class WeightCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let hit = store[key]?.first(where: { mdEqual($0.md, md) }) { return hit }
-        let m = try convert(try make(), to: md, stream)
+        let plain = try make()
+        plain.pooled = false
+        let m = try convert(plain, to: md, stream)
         store[key, default: []].append(m)
         return m
     }

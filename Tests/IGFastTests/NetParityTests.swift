@@ -8,6 +8,20 @@ final class NetParityTests: XCTestCase {
         try assertParity(tinyResidualNet(), layers: ["r1", "r2", "c1"], capture: ["c2"], what: "tiny residual")
     }
 
+    /// The residual Add with the Clip after it runs as one oneDNN binary with
+    /// an eltwise post-op (forward and backward through it), unless the sum
+    /// itself is captured or targeted.
+    func testResidualAddFusesItsActivation() throws {
+        let g = tinyResidualNet(seed: 21)
+        let fast = try FastEngine(graph: g)
+        try assertParity(g, layers: ["r1", "c2"], engine: fast, what: "fused add+clip")
+        XCTAssertEqual(fast.stepKinds(batch: 3)["add"], "Add")
+        XCTAssertNil(fast.stepKinds(batch: 3)["relu2"])
+        XCTAssertNil(fast.stepKinds(batch: 3, layer: "c2")["relu2"])
+        try assertParity(g, batches: [2], layers: ["sum"], engine: fast, what: "unfused add, clip")
+        XCTAssertEqual(fast.stepKinds(batch: 2, layer: "sum")["relu2"], "Clip")
+    }
+
     func testTinyVGGGradientsToMiddleAndLateLayers() throws {
         let g = tinyVGG()
         let fast = try FastEngine(graph: g)
