@@ -15,7 +15,7 @@
 #
 # A cache: a model is skipped when OUTDIR/NAME.stamp records the same inputs
 # (these scripts, the photo, the package versions, the model's line) and the
-# files it lists still exist. Never fails the build for want of PyTorch: it
+# files it lists still exist (`rm -rf OUTDIR` forces a redo). Never fails the build for want of PyTorch: it
 # then prints why and exits 0, and the Swift tests skip (XCTSkip) saying so.
 # A failing export of one mode is reported; the other mode still runs.
 set -uo pipefail
@@ -72,9 +72,11 @@ T1=$(now)
 echo "ci_fixtures: $VERSIONS (python packages: $(secs "$T0" "$T1") s)"
 
 mkdir -p "$OUT"
-INPUTS=$(cat "$0" tools/export_torchvision.py tools/igcommon.py tools/parity_fixtures.py "$PHOTO" | sha256sum | cut -c1-16)
+INPUTS=$(cat tools/export_torchvision.py tools/igcommon.py tools/parity_fixtures.py "$PHOTO" | sha256sum | cut -c1-16)
 
-echo "$MODELS" | while read -r NAME MID LAST MODES; do
+# Which models are stale (a stamp: line 1 the key, then the files made).
+TODO=()
+while read -r NAME MID LAST MODES; do
     [ -n "$NAME" ] || continue
     KEY="$INPUTS $VERSIONS | $NAME $MID $LAST $MODES"
     STAMP="$OUT/$NAME.stamp"
@@ -88,29 +90,65 @@ echo "$MODELS" | while read -r NAME MID LAST MODES; do
     fi
     rm -rf "$STAMP" "$OUT/$NAME.onnx" "$OUT/$NAME.json" "$OUT/$NAME-dynamo.onnx" "$OUT/$NAME-dynamo.json" \
         "$OUT/fixtures/$NAME" "$OUT/fixtures/$NAME-dynamo"
-    case "$MODES" in 0,1|1,0) DYN=both ;; *) DYN=$MODES ;; esac
-    t=$(now)
-    "$PY" tools/export_torchvision.py --out "$OUT" --models "$NAME" --dynamo "$DYN" 2>&1 |
-        grep -v -e Warning -e 'torch.onnx.export(' -e 'return cls.__new__' -e '^\[torch.onnx\]'
-    echo "ci_fixtures: $NAME: export (dynamo $MODES) $(secs "$t" "$(now)") s"
-    PRODUCED=""
-    for MODE in ${MODES//,/ }; do
-        FILE="$NAME"; [ "$MODE" = 1 ] && FILE="$NAME-dynamo"
-        if [ ! -f "$OUT/$FILE.onnx" ] || [ ! -f "$OUT/$FILE.json" ]; then
-            echo "ci_fixtures: $FILE: export FAILED (its tests will skip)"
+    TODO+=("$NAME:$MID:$LAST:$MODES")
+done <<< "$MODELS"
+
+# One Python process for all of them (importing torch costs seconds each time): it runs
+# tools/export_torchvision.py and tools/parity_fixtures.py exactly as from the command line.
+if [ ${#TODO[@]} -gt 0 ]; then
+    "$PY" - "$OUT" "$PHOTO" "${TODO[@]}" <<'PYEOF' 2>&1 |
+import os, sys, time, traceback, warnings
+warnings.filterwarnings("ignore")
+sys.path.insert(0, "tools")
+import export_torchvision, parity_fixtures
+out, photo, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
+
+def run(module, argv):
+    sys.argv = [module.__name__ + ".py"] + argv
+    try:
+        module.main()
+    except SystemExit as e:
+        if e.code not in (None, 0):
+            print("  %s stopped: %s" % (module.__name__, e.code))
+    except Exception:
+        traceback.print_exc(limit=3)
+
+for spec in specs:
+    name, mid, last, modes = spec.split(":")
+    modes = modes.split(",")
+    t = time.time()
+    run(export_torchvision, ["--out", out, "--models", name, "--dynamo", "both" if len(modes) == 2 else modes[0]])
+    print("ci_fixtures: %s: export (dynamo %s) %.1f s" % (name, ",".join(modes), time.time() - t), flush=True)
+    for mode in modes:
+        f = name + ("-dynamo" if mode == "1" else "")
+        if not (os.path.exists(os.path.join(out, f + ".onnx")) and os.path.exists(os.path.join(out, f + ".json"))):
+            print("ci_fixtures: %s: export FAILED (its tests will skip)" % f)
             continue
-        fi
-        e=$(now)
-        "$PY" tools/parity_fixtures.py --arch "$NAME" --model "$OUT/$FILE.onnx" --sidecar "$OUT/$FILE.json" \
-            --images "$PHOTO" --layers "$MID,$LAST" --out "$OUT/fixtures/$FILE" 2>&1 | sed 's/^/    /'
-        if [ ! -f "$OUT/fixtures/$FILE/manifest.json" ]; then
-            echo "ci_fixtures: $FILE: fixtures FAILED (its tests will skip)"
-            continue
-        fi
-        echo "ci_fixtures: $FILE: $(du -m "$OUT/$FILE.onnx" | cut -f1) MB; fixtures $(secs "$e" "$(now)") s"
-        PRODUCED="$PRODUCED $FILE.onnx $FILE.json fixtures/$FILE/manifest.json"
+        t = time.time()
+        run(parity_fixtures, ["--arch", name, "--model", os.path.join(out, f + ".onnx"),
+                              "--sidecar", os.path.join(out, f + ".json"), "--images", photo,
+                              "--layers", mid + "," + last, "--out", os.path.join(out, "fixtures", f)])
+        ok = os.path.exists(os.path.join(out, "fixtures", f, "manifest.json"))
+        print("ci_fixtures: %s: %d MB; fixtures %s in %.1f s" % (
+            f, os.path.getsize(os.path.join(out, f + ".onnx")) >> 20, "made" if ok else "FAILED", time.time() - t),
+            flush=True)
+PYEOF
+        grep -v -e '^\[torch.onnx\]' -e 'torch.onnx.export(' -e 'return cls.__new__'
+    if [ "${PIPESTATUS[0]}" != 0 ]; then
+        echo "ci_fixtures: the export/fixture run stopped; no stamps written (the next run redoes it)"
+        exit 0
+    fi
+    for spec in "${TODO[@]}"; do
+        IFS=: read -r NAME MID LAST MODES <<< "$spec"
+        KEY="$INPUTS $VERSIONS | $NAME $MID $LAST $MODES"
+        {
+            echo "$KEY"
+            for MODE in ${MODES//,/ }; do
+                FILE="$NAME"; [ "$MODE" = 1 ] && FILE="$NAME-dynamo"
+                [ -f "$OUT/fixtures/$FILE/manifest.json" ] && printf '%s\n' "$FILE.onnx" "$FILE.json" "fixtures/$FILE/manifest.json"
+            done
+        } > "$OUT/$NAME.stamp"
     done
-    { echo "$KEY"; for p in $PRODUCED; do echo "$p"; done; } > "$STAMP"
-done
+fi
 echo "ci_fixtures: done in $(secs "$T0" "$(now)") s total; fixtures in $OUT"
 exit 0
