@@ -10,6 +10,9 @@ import IGModel
 /// opset 18), against PyTorch on the bundled cat photo: preprocessing,
 /// logits (1e-4 relative) and top-1, and the activation and the gradient of
 /// the top-1 logit at a middle layer and at the last conv layer (1e-3).
+/// The middle layers (ResNet-50 `layer3`, VGG16 `features.18`) are ones
+/// where PyTorch's own gradient is stable to float32 noise: see the
+/// comment in tools/ci_fixtures.sh.
 ///
 /// The models are too big to commit: `make fixtures` (tools/ci_fixtures.sh)
 /// exports them into `.build/parity` (or `$IGCAM_PARITY_DIR`) with fixtures
