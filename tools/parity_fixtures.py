@@ -51,6 +51,10 @@ def forward_with_hooks(model, x, layers):
         def hook(_m, _inp, out, layer=layer):
             out.retain_grad()
             acts[layer] = out
+            # The rest of the network gets a copy: a later in-place op (DenseNet's
+            # F.relu(features, inplace=True) after norm5) would otherwise overwrite the
+            # captured activation and its retained grad with the post-ReLU ones.
+            return out.clone()
         handles.append(modules[layer].register_forward_hook(hook))
     try:
         logits = model(x)
