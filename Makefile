@@ -14,9 +14,16 @@ run: deps build
 build:
 	$(SWIFT) build -c $(CONFIG) --product igcam
 
-test: deps
+test: deps fixtures
 	$(SWIFT) build -c $(CONFIG) --product igcam
 	$(SWIFT) test -c $(CONFIG)
+
+# torchvision models (random weights) exported to ONNX + PyTorch parity fixtures, cached in
+# .build/parity (where TorchvisionParityTests looks); pip-installs pinned PyTorch if needed;
+# exits 0 without it (those tests then skip, saying why).
+.PHONY: fixtures
+fixtures:
+	tools/ci_fixtures.sh .build/parity
 
 # Install only what is missing (root, or sudo when available).
 deps:

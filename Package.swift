@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "IGViewer", dependencies: ["IGRender", "IGExplain", "IGModel", "IGImaging", "CNcurses"]),
         // Command line (swift-argument-parser).
         .target(name: "IGCLI", dependencies: [
-            "IGEngine", "IGONNX", "IGModel", "IGExplain", "IGEval", "IGImaging", "IGRender", "IGViewer",
+            "IGEngine", "IGFast", "IGONNX", "IGModel", "IGExplain", "IGEval", "IGImaging", "IGRender", "IGViewer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "igcam", dependencies: ["IGCLI"]),

@@ -8,7 +8,8 @@
 For each NAME writes DIR/NAME.onnx (TorchScript exporter, dynamo=False),
 DIR/NAME-dynamo.onnx (dynamo=True) and DIR/NAME.json (sidecar: 224x224,
 ImageNet mean/std, resize "stretch", no labels, default_layer = ONNX tensor of
-a last conv-block output). Weights: see igcommon.build_torchvision (seed 0,
+a last conv-block output), and for the dynamo file its own sidecar
+DIR/NAME-dynamo.json (same, default_layer = the dynamo tensor name). Weights: see igcommon.build_torchvision (seed 0,
 BN statistics/affine re-drawn from a seeded generator). --external stores the
 initializers in NAME.onnx.data / NAME-dynamo.onnx.data beside the model.
 A failing export is reported and skipped. The directory is a cache: do not
@@ -121,6 +122,11 @@ def main():
         if tensors:
             C.write_json(os.path.join(args.out, name + ".json"),
                          sidecar(name, tensors.get(False), tensors.get(True)))
+        if True in tensors:
+            # The engine reads NAME-dynamo.json beside NAME-dynamo.onnx: its default layer is
+            # the dynamo exporter's tensor name (the TorchScript name does not exist there).
+            s = sidecar(name, tensors[True], None)
+            C.write_json(os.path.join(args.out, name + "-dynamo.json"), s)
     if failures:
         print("failed: " + ", ".join(failures))
 

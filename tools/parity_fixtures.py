@@ -53,6 +53,12 @@ def forward_with_hooks(model, x, layers):
             # (DenseNet's F.relu(..., inplace=True)) must not overwrite the recorded activation
             out.retain_grad()
             acts[layer] = out
+<<<<<<< HEAD
+=======
+            # The rest of the network gets a copy: a later in-place op (DenseNet's
+            # F.relu(features, inplace=True) after norm5) would otherwise overwrite the
+            # captured activation and its retained grad with the post-ReLU ones.
+>>>>>>> parity
             return out.clone()
         handles.append(modules[layer].register_forward_hook(hook))
     try:

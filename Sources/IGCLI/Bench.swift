@@ -39,10 +39,11 @@ struct Bench: ParsableCommand {
                                   "layer": layer, "backend": modelOptions.backend]
         if !selection.method.isEmpty {
             let options = try selection.options()
+            // The class is chosen once, outside the timing: each run times the method alone.
+            let cls = try selection.classIndex(model, Explainer(model: model, image: img))
             for m in try selection.methods() {
                 let t = try time(runs) {
                     let ex = Explainer(model: model, image: img)
-                    let cls = try selection.classIndex(model, ex)
                     _ = try ex.explain(m, layer: layer, classIndex: cls, options: options)
                 }
                 doc[m.rawValue] = t.json

@@ -1,10 +1,14 @@
 import ArgumentParser
 import Foundation
+import IGFast
 
 /// The `igcam` command line. Plain `igcam` opens the viewer on the bundled
 /// model and photos.
 public enum IGCLI {
     public static func run() {
+        // libgomp reads its wait policy at load time; spinning workers cost 3-9x on a busy
+        // machine (docs/PERFORMANCE.md). Re-executes once with PASSIVE unless the user chose.
+        OpenMPPolicy.reexecWithPassiveWaitPolicyIfUnset()
         // Keep line-buffered output when piped, so progress and results interleave sanely.
         setvbuf(stdout, nil, _IOLBF, 0)
         var command: ParsableCommand

@@ -49,6 +49,11 @@ extension Explainer {
             }
             let r = try model.engine.gradient(Tensor.batch(items), layer: layer, classes: [Int](repeating: classIndex, count: chunk.count), capture: [])
             let per = channels * hw
+            if let j = chunk.firstIndex(of: Fraction(1, 1)) {
+                // The path's end is the image itself: its logits save a separate forward pass.
+                let out = r.output.item(j)
+                locked { if logitsCache == nil { logitsCache = out } }
+            }
             for (j, f) in chunk.enumerated() {
                 let a = r.activation.data[j * per ..< (j + 1) * per]
                 let gbar = CAM.channelMeans(r.gradient.data[j * per ..< (j + 1) * per], channels: channels, hw: hw)

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Torchvision parity fixtures for Tests/IGModelTests/TorchvisionParityTests.swift.
+#
+#   tools/ci_fixtures.sh OUTDIR        (make fixtures: OUTDIR = .build/parity)
+#
+# 1. Makes sure PyTorch and friends import; if not, installs the pinned CPU
+#    versions with pip (torch==2.13.0; torchvision==0.28.0 with --no-deps, never
+#    unpinned: it would pull a CUDA torch; onnx, onnxscript, onnx-ir).
+# 2. Exports each model of MODELS below with tools/export_torchvision.py
+#    (seeded random weights) with the TorchScript exporter (dynamo=False,
+#    opset 13) and, where listed, the dynamo exporter (dynamo=True, opset 18).
+# 3. For each exported file, writes PyTorch reference input/logits/activations/
+#    gradients for assets/photos/cat.png at a middle and the last conv layer
+#    with tools/parity_fixtures.py into OUTDIR/fixtures/NAME[-dynamo]/.
+#
+# A cache: a model is skipped when OUTDIR/NAME.stamp records the same inputs
+# (these scripts, the photo, the package versions, the model's line) and the
+# files it lists still exist (`rm -rf OUTDIR` forces a redo). Never fails the build for want of PyTorch: it
+# then prints why and exits 0, and the Swift tests skip (XCTSkip) saying so.
+# A failing export of one mode is reported; the other mode still runs.
+set -uo pipefail
+
+OUT=${1:?usage: tools/ci_fixtures.sh OUTDIR}
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+PHOTO=assets/photos/cat.png
+
+# name  middle-layer  last-conv-layer (= the sidecar's default layer)  dynamo modes
+# ResNet-50's middle layer is layer3, not layer2: the gradient at layer2 is not reproducible
+# to 1e-3 even by PyTorch itself (folding BN into the convs, an exact rewrite, moves it by 8e-3
+# of its max: a ReLU inside layer3 whose input is ~1e-6 from 0 flips); at layer3 it moves 7e-7.
+# VGG16's is features.18 (28x28), not features.15: the latter feeds a max pool with near-ties and
+# PyTorch's own gradient there moves by 4.5e-3 for 3e-6 relative noise on the input (0 at .18).
+MODELS="
+resnet50      layer3                 layer4.2        0,1
+mobilenet_v2  features.10            features.18     0,1
+densenet121   features.denseblock3   features.norm5  0
+vgg16         features.18            features.29     0
+"
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+T0=$(now)
+
+# The imports the exporter and the fixture script need (torchvision's compiled
+# ops are stubbed exactly as tools/igcommon.import_torchvision does).
+CHECK='
+import sys, types
+for n in ("torchvision._meta_registrations", "torchvision._autograd_registrations"):
+    sys.modules.setdefault(n, types.ModuleType(n))
+import numpy, PIL, torch, torchvision, onnx, onnxscript
+print("torch %s, torchvision %s, onnx %s, onnxscript %s, numpy %s" % (
+    torch.__version__, torchvision.__version__, onnx.__version__, onnxscript.__version__, numpy.__version__))
+'
+
+if ! command -v "$PY" >/dev/null; then
+    echo "ci_fixtures: no $PY; torchvision parity fixtures not made (those tests will skip)"
+    exit 0
+fi
+if ! VERSIONS=$("$PY" -c "$CHECK" 2>/dev/null); then
+    echo "ci_fixtures: installing the Python packages for the parity fixtures"
+    PIP="$PY -m pip install --disable-pip-version-check -q"
+    if ! "$PY" -c "import torch" 2>/dev/null; then
+        $PIP torch==2.13.0 || echo "ci_fixtures: pip install torch==2.13.0 failed"
+    fi
+    $PIP --no-deps torchvision==0.28.0 || echo "ci_fixtures: pip install --no-deps torchvision==0.28.0 failed"
+    $PIP numpy pillow onnx==1.23.2 onnxscript==0.7.2 onnx-ir==1.1.0 ||
+        echo "ci_fixtures: pip install onnx onnxscript failed"
+    if ! VERSIONS=$("$PY" -c "$CHECK" 2>&1); then
+        echo "ci_fixtures: PyTorch/torchvision/onnx still do not import, so no torchvision parity fixtures"
+        echo "ci_fixtures: (the TorchvisionParityTests will skip). The error was:"
+        echo "$VERSIONS" | tail -n 3 | sed 's/^/    /'
+        exit 0
+    fi
+fi
+T1=$(now)
+echo "ci_fixtures: $VERSIONS (python packages: $(secs "$T0" "$T1") s)"
+
+mkdir -p "$OUT"
+INPUTS=$(cat tools/export_torchvision.py tools/igcommon.py tools/parity_fixtures.py "$PHOTO" | sha256sum | cut -c1-16)
+
+# Which models are stale (a stamp: line 1 the key, then the files made).
+TODO=()
+while read -r NAME MID LAST MODES; do
+    [ -n "$NAME" ] || continue
+    KEY="$INPUTS $VERSIONS | $NAME $MID $LAST $MODES"
+    STAMP="$OUT/$NAME.stamp"
+    if [ -f "$STAMP" ] && [ "$(head -n 1 "$STAMP")" = "$KEY" ]; then
+        ok=1
+        while read -r f; do [ -e "$OUT/$f" ] || ok=0; done < <(tail -n +2 "$STAMP")
+        if [ $ok = 1 ]; then
+            echo "ci_fixtures: $NAME up to date ($(tail -n +2 "$STAMP" | tr '\n' ' '))"
+            continue
+        fi
+    fi
+    rm -rf "$STAMP" "$OUT/$NAME.onnx" "$OUT/$NAME.json" "$OUT/$NAME-dynamo.onnx" "$OUT/$NAME-dynamo.json" \
+        "$OUT/fixtures/$NAME" "$OUT/fixtures/$NAME-dynamo"
+    TODO+=("$NAME:$MID:$LAST:$MODES")
+done <<< "$MODELS"
+
+# One Python process for all of them (importing torch costs seconds each time): it runs
+# tools/export_torchvision.py and tools/parity_fixtures.py exactly as from the command line.
+if [ ${#TODO[@]} -gt 0 ]; then
+    "$PY" - "$OUT" "$PHOTO" "${TODO[@]}" <<'PYEOF' 2>&1 |
+import os, sys, time, traceback, warnings
+warnings.filterwarnings("ignore")
+sys.path.insert(0, "tools")
+import export_torchvision, parity_fixtures
+out, photo, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
+
+def run(module, argv):
+    sys.argv = [module.__name__ + ".py"] + argv
+    try:
+        module.main()
+    except SystemExit as e:
+        if e.code not in (None, 0):
+            print("  %s stopped: %s" % (module.__name__, e.code))
+    except Exception:
+        traceback.print_exc(limit=3)
+
+for spec in specs:
+    name, mid, last, modes = spec.split(":")
+    modes = modes.split(",")
+    t = time.time()
+    run(export_torchvision, ["--out", out, "--models", name, "--dynamo", "both" if len(modes) == 2 else modes[0]])
+    print("ci_fixtures: %s: export (dynamo %s) %.1f s" % (name, ",".join(modes), time.time() - t), flush=True)
+    for mode in modes:
+        f = name + ("-dynamo" if mode == "1" else "")
+        if not (os.path.exists(os.path.join(out, f + ".onnx")) and os.path.exists(os.path.join(out, f + ".json"))):
+            print("ci_fixtures: %s: export FAILED (its tests will skip)" % f)
+            continue
+        t = time.time()
+        run(parity_fixtures, ["--arch", name, "--model", os.path.join(out, f + ".onnx"),
+                              "--sidecar", os.path.join(out, f + ".json"), "--images", photo,
+                              "--layers", mid + "," + last, "--out", os.path.join(out, "fixtures", f)])
+        ok = os.path.exists(os.path.join(out, "fixtures", f, "manifest.json"))
+        print("ci_fixtures: %s: %d MB; fixtures %s in %.1f s" % (
+            f, os.path.getsize(os.path.join(out, f + ".onnx")) >> 20, "made" if ok else "FAILED", time.time() - t),
+            flush=True)
+PYEOF
+        grep -v -e '^\[torch.onnx\]' -e 'torch.onnx.export(' -e 'return cls.__new__'
+    if [ "${PIPESTATUS[0]}" != 0 ]; then
+        echo "ci_fixtures: the export/fixture run stopped; no stamps written (the next run redoes it)"
+        exit 0
+    fi
+    for spec in "${TODO[@]}"; do
+        IFS=: read -r NAME MID LAST MODES <<< "$spec"
+        KEY="$INPUTS $VERSIONS | $NAME $MID $LAST $MODES"
+        {
+            echo "$KEY"
+            for MODE in ${MODES//,/ }; do
+                FILE="$NAME"; [ "$MODE" = 1 ] && FILE="$NAME-dynamo"
+                [ -f "$OUT/fixtures/$FILE/manifest.json" ] && printf '%s\n' "$FILE.onnx" "$FILE.json" "fixtures/$FILE/manifest.json"
+            done
+        } > "$OUT/$NAME.stamp"
+    done
+fi
+echo "ci_fixtures: done in $(secs "$T0" "$(now)") s total; fixtures in $OUT"
+exit 0
