@@ -49,16 +49,11 @@ def forward_with_hooks(model, x, layers):
                 layer, ", ".join(list(modules)[1:12])))
 
         def hook(_m, _inp, out, layer=layer):
-            # keep `out` for ourselves and hand the network a copy: later in-place ops
-            # (DenseNet's F.relu(..., inplace=True)) must not overwrite the recorded activation
             out.retain_grad()
             acts[layer] = out
-<<<<<<< HEAD
-=======
             # The rest of the network gets a copy: a later in-place op (DenseNet's
             # F.relu(features, inplace=True) after norm5) would otherwise overwrite the
             # captured activation and its retained grad with the post-ReLU ones.
->>>>>>> parity
             return out.clone()
         handles.append(modules[layer].register_forward_hook(hook))
     try:
@@ -69,35 +64,16 @@ def forward_with_hooks(model, x, layers):
     return logits, acts
 
 
-def _inference_batchnorm_class():
-    """onnx.reference's BatchNormalization for opsets 9-13 uses batch statistics whenever
-    `momentum` is set (and fills its schema default 0.9), although a single-output
-    BatchNormalization is inference by the spec. Replace it by the inference formula."""
-    from onnx.reference.op_run import OpRun
-
-    class BatchNormalization(OpRun):
-        op_domain = ""
-
-        def _run(self, x, scale, bias, mean, var, epsilon=None, momentum=None, training_mode=None,
-                 spatial=None):
-            eps = 1e-5 if epsilon is None else epsilon
-            shp = (1, -1) + (1,) * (x.ndim - 2)
-            y = (x - mean.reshape(shp)) / np.sqrt(var.reshape(shp) + eps) * scale.reshape(shp) + bias.reshape(shp)
-            return (y.astype(x.dtype),)
-    return BatchNormalization
-
-
 def verify_onnx(onnx_path, x, tensor_names, torch_logits, torch_acts):
     """Run the ONNX file with onnx.reference, exposing the layer tensors; compare with PyTorch."""
     import onnx
     from onnx.reference import ReferenceEvaluator
-    _InferenceBatchNorm = _inference_batchnorm_class()
     m = onnx.load(onnx_path)
     existing = {o.name for o in m.graph.output}
     for t in tensor_names.values():
         if t not in existing:
             m.graph.output.append(onnx.helper.make_tensor_value_info(t, onnx.TensorProto.FLOAT, None))
-    sess = ReferenceEvaluator(m, new_ops=[_InferenceBatchNorm])
+    sess = ReferenceEvaluator(m)
     outs = sess.run(None, {m.graph.input[0].name: x.numpy()})
     by_name = dict(zip([o.name for o in m.graph.output], outs))
     worst = 0.0
