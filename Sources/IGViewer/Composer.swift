@@ -1,3 +1,4 @@
+import Foundation
 import IGExplain
 import IGImaging
 import IGRender
@@ -18,17 +19,29 @@ struct TileSpec: Hashable {
 
 /// Turns the photo and a map into cells with IGRender, keeping recent
 /// results: a display-only key re-renders one tile, a repeated state none.
-public final class Composer {
+/// With `prefetch` on, the tiles the display-only keys o, c and v lead to
+/// are rendered ahead on a background queue once the map is final, so
+/// those keys usually find their tile ready. Thread-safe.
+public final class Composer: @unchecked Sendable {
     public let mode: ColorMode
     public let glyphs: GlyphSet
     /// A per-image palette for 256-colour terminals that can load one.
     public var palette: Palette?
+    /// Render the tiles of the next o / c / v states in the background.
+    public var prefetch = false
+    private let lock = NSLock()
+    private let queue = DispatchQueue(label: "igcam.composer.prefetch", qos: .utility)
     private var bases: [String: RGBImage] = [:]
     private var baseOrder: [String] = []
     private var tiles: [TileSpec: CellGrid] = [:]
     private var tileOrder: [TileSpec] = []
-    /// How many tile renders were made (not served from the cache).
-    public private(set) var renders = 0
+    private var inFlight = Set<TileSpec>()
+    private var _renders = 0
+    private var _prefetched = 0
+    /// How many tile renders were made on the caller's thread (not served from the cache).
+    public var renders: Int { lock.lock(); defer { lock.unlock() }; return _renders }
+    /// How many tiles were rendered ahead in the background.
+    public var prefetched: Int { lock.lock(); defer { lock.unlock() }; return _prefetched }
 
     public init(mode: ColorMode, glyphs: GlyphSet = .blocks, palette: Palette? = nil) {
         self.mode = mode; self.glyphs = glyphs; self.palette = palette
@@ -41,11 +54,17 @@ public final class Composer {
     /// The photo resized for a tile of `columns` x `rows` cells.
     func base(_ path: String, _ image: RGBImage, _ columns: Int, _ rows: Int) -> RGBImage {
         let k = "\(path)|\(columns)x\(rows)"
-        if let b = bases[k] { return b }
+        lock.lock()
+        if let b = bases[k] { lock.unlock(); return b }
+        lock.unlock()
         let b = resizeBilinear(image, width: columns * Self.sampleW, height: rows * Self.sampleH)
-        bases[k] = b
-        baseOrder.append(k)
-        if baseOrder.count > 12 { bases[baseOrder.removeFirst()] = nil }
+        lock.lock()
+        if bases[k] == nil {
+            bases[k] = b
+            baseOrder.append(k)
+            if baseOrder.count > 12 { bases[baseOrder.removeFirst()] = nil }
+        }
+        lock.unlock()
         return b
     }
 
@@ -60,22 +79,73 @@ public final class Composer {
         }
     }
 
-    /// Cells for the photo `image` with `map` (view, colour map and opacity from `state`).
-    func tile(state: ViewerState, image: RGBImage, method: Method, columns: Int, rows: Int) -> CellGrid {
+    /// The cache key of the tile `state` shows for `method`, and its map.
+    func spec(state: ViewerState, method: Method, columns: Int, rows: Int) -> (TileSpec, MapResult?) {
         let key = state.key(for: method)
         let r = key.flatMap { state.results[$0] }
         let view: ViewMode = state.view == .grid ? .overlay : state.view
         let spec = TileSpec(image: state.imagePath ?? "", columns: columns, rows: rows, view: view, opacity: state.opacity,
                             colorMap: state.colorMap, map: view == .image ? nil : (r == nil ? nil : key),
                             done: r?.done ?? 0, final: r?.isFinal ?? false)
-        if let g = tiles[spec] { return g }
-        let b = base(spec.image, image, columns, rows)
-        let pic = Self.picture(b, view: view, map: r, colorMap: state.colorMap, opacity: state.opacity)
-        let g = render(pic, columns: columns, rows: rows, glyphs: glyphs, mode: mode, palette: palette)
-        renders += 1
+        return (spec, r)
+    }
+
+    private func cached(_ spec: TileSpec) -> CellGrid? {
+        lock.lock(); defer { lock.unlock() }
+        return tiles[spec]
+    }
+
+    private func make(_ spec: TileSpec, _ image: RGBImage, _ r: MapResult?, _ pal: Palette?) -> CellGrid {
+        let b = base(spec.image, image, spec.columns, spec.rows)
+        let pic = Self.picture(b, view: spec.view, map: r, colorMap: spec.colorMap, opacity: spec.opacity)
+        let g = render(pic, columns: spec.columns, rows: spec.rows, glyphs: glyphs, mode: mode, palette: pal)
+        return mode == .truecolor ? snapRuns(g, tolerance: Self.snapTolerance) : g
+    }
+
+    /// Largest per-channel change (of 255) a truecolor cell colour may take to
+    /// reuse its left neighbour's: ncurses then sends no colour sequence for
+    /// it, which cuts the bytes of an image frame by about a third.
+    static let snapTolerance = 4
+
+    private func store(_ spec: TileSpec, _ g: CellGrid) {
+        lock.lock(); defer { lock.unlock() }
+        if tiles[spec] == nil {
+            tileOrder.append(spec)
+            if tileOrder.count > 48 { tiles[tileOrder.removeFirst()] = nil }
+        }
         tiles[spec] = g
-        tileOrder.append(spec)
-        if tileOrder.count > 48 { tiles[tileOrder.removeFirst()] = nil }
+    }
+
+    /// Cells for the photo `image` with `map` (view, colour map and opacity from `state`).
+    func tile(state: ViewerState, image: RGBImage, method: Method, columns: Int, rows: Int) -> CellGrid {
+        let (spec, r) = spec(state: state, method: method, columns: columns, rows: rows)
+        defer { if prefetch { prefetchNeighbours(state: state, image: image, columns: columns, rows: rows) } }
+        if let g = cached(spec) { return g }
+        let g = make(spec, image, r, palette)
+        lock.lock(); _renders += 1; lock.unlock()
+        store(spec, g)
         return g
+    }
+
+    /// Starts background renders of the tiles that o, c and v would show
+    /// next (only for a final map, outside the grid view; at most once each).
+    func prefetchNeighbours(state: ViewerState, image: RGBImage, columns: Int, rows: Int) {
+        guard state.view != .grid, let k = state.currentKey, state.results[k]?.isFinal == true else { return }
+        let pal = palette
+        for key in ["o", "c", "v"] {
+            let next = reduce(state, .char(Character(key))).0
+            guard next.view != .grid else { continue }
+            let (spec, r) = spec(state: next, method: next.method, columns: columns, rows: rows)
+            lock.lock()
+            let skip = tiles[spec] != nil || inFlight.contains(spec)
+            if !skip { inFlight.insert(spec) }
+            lock.unlock()
+            if skip { continue }
+            queue.async { [self] in
+                let g = make(spec, image, r, pal)
+                store(spec, g)
+                lock.lock(); inFlight.remove(spec); _prefetched += 1; lock.unlock()
+            }
+        }
     }
 }

@@ -11,7 +11,10 @@ final class Terminal {
     let canChangeColor: Bool
     private var screen: OpaquePointer?
     private var previous: Screen?
-    private var pairsUsed = Set<Int32>()
+    /// Colour pairs by (fg, bg), numbered 1, 2, ... in order of first use:
+    /// a dictionary look-up per cell instead of ncurses' alloc_pair search.
+    private var pairOf: [Int64: Int32] = [:]
+    private var nextPair: Int32 = 1
     private var closed = false
 
     /// Opens the full screen in `requested` mode (lowered when the terminal
@@ -74,12 +77,27 @@ final class Terminal {
         }
     }
 
+    /// The pair for (fg, bg): from the cache, or the next fresh pair
+    /// (0, the default colours, if ncurses refuses).
+    private func pairNumber(_ fg: Int32, _ bg: Int32) -> Int32 {
+        let k = Int64(fg) << 32 | Int64(UInt32(bitPattern: bg))
+        if let p = pairOf[k] { return p }
+        guard nextPair < ig_color_pairs(), init_extended_pair(nextPair, fg, bg) != ERR else { return 0 }
+        let p = nextPair
+        nextPair += 1
+        pairOf[k] = p
+        return p
+    }
+
     /// Shows `s`, sending only cells that changed since the last frame.
     func show(_ s: Screen) {
         let full = previous.map { $0.width != s.width || $0.height != s.height } ?? true
-        if pairsUsed.count > Int(ig_color_pairs()) - s.cells.count - 16 {
+        if Int(nextPair) + s.cells.count + 16 > Int(ig_color_pairs()) {
+            // Too few fresh pairs left for a whole frame: start over (fresh
+            // pairs never make ncurses scan the screen for cells to touch).
             reset_color_pairs()
-            pairsUsed.removeAll()
+            pairOf.removeAll(keepingCapacity: true)
+            nextPair = 1
             previous = nil
         }
         if full || previous == nil { werase(ig_stdscr()) }
@@ -90,8 +108,7 @@ final class Terminal {
                 if let o = old, o.cells[y * s.width + x] == c { continue }
                 var pair: Int32 = 0
                 if c.fg != .normal || c.bg != .normal {
-                    pair = alloc_pair(colorNumber(c.fg), colorNumber(c.bg))
-                    if pair < 0 { pair = 0 } else { pairsUsed.insert(pair) }
+                    pair = pairNumber(colorNumber(c.fg), colorNumber(c.bg))
                 }
                 var attrs = ig_a_normal()
                 if c.bold { attrs |= ig_a_bold() }

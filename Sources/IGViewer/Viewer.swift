@@ -55,6 +55,7 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     let term = try Terminal(mode: choice.mode, forced: choice.forced)
     defer { term.close() }
     let composer = Composer(mode: term.mode)
+    composer.prefetch = true
     let runner = JobRunner(model: model, topK: max(1, options.topK))
     runner.start()
     defer { runner.stop() }
