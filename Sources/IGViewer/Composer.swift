@@ -15,6 +15,8 @@ struct TileSpec: Hashable {
     /// Progress count of a partial map (a new partial map is a new picture).
     var done: Int
     var final: Bool
+    /// The fitted palette the cells index (nil: the fixed colours).
+    var palette: PaletteKey?
 }
 
 /// Turns the photo and a map into cells with IGRender, keeping recent
@@ -29,6 +31,19 @@ public final class Composer: @unchecked Sendable {
     public var palette: Palette?
     /// Render the tiles of the next o / c / v states in the background.
     public var prefetch = false
+    /// Fit a 240-colour palette to each picture (k-means, in the background)
+    /// and render with it; only used in `.c256` mode (see `usesImagePalette`).
+    public var imagePalettes = false
+    private let paletteQueue = DispatchQueue(label: "igcam.composer.palette", qos: .userInitiated)
+    private var palettes: [PaletteKey: Palette] = [:]
+    private var paletteOrder: [PaletteKey] = []
+    private var palettePending = Set<PaletteKey>()
+    private var paletteArrived = false
+    private var frameKey: PaletteKey?
+    /// The palette the current frame's cells index (colour numbers
+    /// `firstIndex...`), or nil for the terminal's own colours; with
+    /// `imagePalettes` the terminal must have it loaded to show the frame.
+    public private(set) var framePalette: Palette?
     private let lock = NSLock()
     private let queue = DispatchQueue(label: "igcam.composer.prefetch", qos: .utility)
     private var bases: [String: RGBImage] = [:]
@@ -44,7 +59,7 @@ public final class Composer: @unchecked Sendable {
     public var prefetched: Int { lock.lock(); defer { lock.unlock() }; return _prefetched }
 
     public init(mode: ColorMode, glyphs: GlyphSet = .blocks, palette: Palette? = nil) {
-        self.mode = mode; self.glyphs = glyphs; self.palette = palette
+        self.mode = mode; self.glyphs = glyphs; self.palette = palette; framePalette = palette
     }
 
     /// Pixels per cell handed to the renderer: enough for its 8x8 fitting of
@@ -86,7 +101,7 @@ public final class Composer: @unchecked Sendable {
         let view: ViewMode = state.view == .grid ? .overlay : state.view
         let spec = TileSpec(image: state.imagePath ?? "", columns: columns, rows: rows, view: view, opacity: state.opacity,
                             colorMap: state.colorMap, map: view == .image ? nil : (r == nil ? nil : key),
-                            done: r?.done ?? 0, final: r?.isFinal ?? false)
+                            done: r?.done ?? 0, final: r?.isFinal ?? false, palette: frameKey)
         return (spec, r)
     }
 
@@ -121,7 +136,7 @@ public final class Composer: @unchecked Sendable {
         let (spec, r) = spec(state: state, method: method, columns: columns, rows: rows)
         defer { if prefetch { prefetchNeighbours(state: state, image: image, columns: columns, rows: rows) } }
         if let g = cached(spec) { return g }
-        let g = make(spec, image, r, palette)
+        let g = make(spec, image, r, framePalette)
         lock.lock(); _renders += 1; lock.unlock()
         store(spec, g)
         return g
@@ -131,9 +146,12 @@ public final class Composer: @unchecked Sendable {
     /// next (only for a final map, outside the grid view; at most once each).
     func prefetchNeighbours(state: ViewerState, image: RGBImage, columns: Int, rows: Int) {
         guard state.view != .grid, let k = state.currentKey, state.results[k]?.isFinal == true else { return }
-        let pal = palette
+        let pal = framePalette
         for key in ["o", "c", "v"] {
             let next = reduce(state, .char(Character(key))).0
+            if key == "c", imagePalettes, mode == .c256, let pk = paletteKey(next) {
+                requestPalette(pk, map: pk.map.flatMap { next.results[$0] }, image: image, columns: columns, rows: rows)
+            }
             guard next.view != .grid else { continue }
             let (spec, r) = spec(state: next, method: next.method, columns: columns, rows: rows)
             lock.lock()
@@ -147,5 +165,55 @@ public final class Composer: @unchecked Sendable {
                 lock.lock(); inFlight.remove(spec); _prefetched += 1; lock.unlock()
             }
         }
+    }
+
+    /// The palette `state` wants, or nil (no image).
+    func paletteKey(_ state: ViewerState) -> PaletteKey? {
+        guard let path = state.imagePath else { return nil }
+        let k = state.currentKey
+        let final = k.flatMap { state.results[$0] }?.isFinal == true
+        return PaletteKey(image: path, colorMap: state.colorMap, map: final ? k : nil)
+    }
+
+    /// Chooses the palette of the frame for `state` (tiles of `columns` x
+    /// `rows`): the fitted one when ready; else, while it is fitted in the
+    /// background, the one shown last for the same photo (its colours are
+    /// still loaded), or the fixed colours for a new photo.
+    func beginFrame(state: ViewerState, image: RGBImage, columns: Int, rows: Int) {
+        guard imagePalettes, mode == .c256, let key = paletteKey(state) else { frameKey = nil; framePalette = palette; return }
+        lock.lock(); let p = palettes[key]; lock.unlock()
+        if let p { frameKey = key; framePalette = p; return }
+        requestPalette(key, map: key.map.flatMap { state.results[$0] }, image: image, columns: columns, rows: rows)
+        if frameKey?.image != key.image { frameKey = nil; framePalette = nil }
+    }
+
+    /// Fits the palette `key` on the palette queue (once; ~140 ms).
+    func requestPalette(_ key: PaletteKey, map: MapResult?, image: RGBImage, columns: Int, rows: Int) {
+        lock.lock()
+        let skip = palettes[key] != nil || palettePending.contains(key)
+        if !skip { palettePending.insert(key) }
+        lock.unlock()
+        if skip { return }
+        paletteQueue.async { [self] in
+            let b = base(key.image, image, columns, rows)
+            let p = try? Palette.kMeans(paletteTrainingImage(b, map: map, colorMap: key.colorMap), count: 240, firstIndex: 16)
+            lock.lock()
+            palettePending.remove(key)
+            if let p {
+                palettes[key] = p
+                paletteOrder.append(key)
+                if paletteOrder.count > 16 { palettes[paletteOrder.removeFirst()] = nil }
+                paletteArrived = true
+            }
+            lock.unlock()
+        }
+    }
+
+    /// True once after a palette finished fitting (the UI redraws then).
+    public func takePaletteArrived() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        let a = paletteArrived
+        paletteArrived = false
+        return a
     }
 }

@@ -9,6 +9,12 @@ nonisolated(unsafe) var caughtSignal: Int32 = 0
 final class Terminal {
     private(set) var mode: ColorMode
     let canChangeColor: Bool
+    /// How many colours the terminal has (0 without colour).
+    let colors: Int
+    /// Load each frame's `Screen.palette` into colours 16...255.
+    var loadsPalettes = false
+    /// The palette loaded (nil: the terminal's own colours).
+    private var loadedPalette: Palette?
     private var screen: OpaquePointer?
     private var previous: Screen?
     /// Colour pairs by (fg, bg), numbered 1, 2, ... in order of first use:
@@ -52,6 +58,7 @@ final class Terminal {
         }
         canChangeColor = can_change_color()
         let colors = has_colors() ? ig_colors() : 0
+        self.colors = Int(colors)
         var m = requested
         if m == .truecolor && colors < 1 << 24 { m = colors >= 256 ? .c256 : (colors >= 16 ? .c16 : .c8) }
         if !forced && m == .c256 && colors < 256 { m = colors >= 16 ? .c16 : .c8 }
@@ -89,8 +96,22 @@ final class Terminal {
         return p
     }
 
+    /// Redefines colours `p.firstIndex...` as `p` (nil: back to the xterm
+    /// values of 16...255) with init_extended_color, when it is not loaded.
+    /// endwin restores the terminal's palette (terminfo `oc`).
+    private func loadPalette(_ p: Palette?) {
+        guard loadsPalettes, canChangeColor, p != loadedPalette else { return }
+        let q = p ?? .xterm240
+        for i in q.colors.indices {
+            let c = q.cursesComponents(i)
+            _ = init_extended_color(Int32(q.firstIndex + i), Int32(c.r), Int32(c.g), Int32(c.b))
+        }
+        loadedPalette = p
+    }
+
     /// Shows `s`, sending only cells that changed since the last frame.
     func show(_ s: Screen) {
+        loadPalette(s.palette)
         let full = previous.map { $0.width != s.width || $0.height != s.height } ?? true
         if Int(nextPair) + s.cells.count + 16 > Int(ig_color_pairs()) {
             // Too few fresh pairs left for a whole frame: start over (fresh
