@@ -146,20 +146,26 @@ public final class Composer: @unchecked Sendable {
     /// next (only for a final map, outside the grid view; at most once each).
     func prefetchNeighbours(state: ViewerState, image: RGBImage, columns: Int, rows: Int) {
         guard state.view != .grid, let k = state.currentKey, state.results[k]?.isFinal == true else { return }
-        let pal = framePalette
         for key in ["o", "c", "v"] {
             let next = reduce(state, .char(Character(key))).0
-            if key == "c", imagePalettes, mode == .c256, let pk = paletteKey(next) {
-                requestPalette(pk, map: pk.map.flatMap { next.results[$0] }, image: image, columns: columns, rows: rows)
+            // The palette that state will be drawn with: its own once fitted
+            // (the next colour map's is fitted ahead), else the current one.
+            var pk = frameKey, pal = framePalette
+            if imagePalettes, mode == .c256, let want = paletteKey(next) {
+                lock.lock(); let ready = palettes[want]; lock.unlock()
+                if let ready { pk = want; pal = ready } else {
+                    requestPalette(want, map: want.map.flatMap { next.results[$0] }, image: image, columns: columns, rows: rows)
+                }
             }
             guard next.view != .grid else { continue }
-            let (spec, r) = spec(state: next, method: next.method, columns: columns, rows: rows)
+            var (spec, r) = spec(state: next, method: next.method, columns: columns, rows: rows)
+            spec.palette = pk
             lock.lock()
             let skip = tiles[spec] != nil || inFlight.contains(spec)
             if !skip { inFlight.insert(spec) }
             lock.unlock()
             if skip { continue }
-            queue.async { [self] in
+            queue.async { [self, spec, r, pal] in
                 let g = make(spec, image, r, pal)
                 store(spec, g)
                 lock.lock(); inFlight.remove(spec); _prefetched += 1; lock.unlock()
