@@ -23,6 +23,7 @@ public func draw(_ state: ViewerState, width: Int, height: Int, composer: Compos
         return scr
     }
     drawImageArea(state, lay.image, composer, &scr)
+    if composer.imagePalettes && state.image != nil { scr.palette = composer.framePalette }
     drawPanel(state, lay.panel, &scr)
     switch state.input {
     case .search(let t): scr.put("class (name or index): \(t)_", x: 0, y: lay.statusRow, bold: true)
@@ -66,6 +67,8 @@ func drawImageArea(_ state: ViewerState, _ area: Rect, _ composer: Composer, _ s
         scr.put(name.map { "loading \($0) ..." } ?? "no images", x: area.x + 1, y: area.y + area.height / 2, maxWidth: area.width - 1)
         return
     }
+    let whole = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: area.width, maxRows: area.height)
+    composer.beginFrame(state: state, image: image, columns: whole.columns, rows: whole.rows)
     if state.view == .grid {
         let methods = Method.allCases
         let (gc, gr) = area.width >= 2 * area.height * 2 ? (4, 2) : (2, 4)

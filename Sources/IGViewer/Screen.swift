@@ -27,6 +27,9 @@ public struct Screen: Equatable, Sendable {
     public var width: Int
     public var height: Int
     public var cells: [ScreenCell]
+    /// The palette the cells' `.index` colours refer to when the viewer
+    /// fits one to the picture (the terminal loads it); nil: its own colours.
+    public var palette: Palette?
 
     public init(width: Int, height: Int) {
         self.width = max(0, width); self.height = max(0, height)

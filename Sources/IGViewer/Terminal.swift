@@ -9,9 +9,18 @@ nonisolated(unsafe) var caughtSignal: Int32 = 0
 final class Terminal {
     private(set) var mode: ColorMode
     let canChangeColor: Bool
+    /// How many colours the terminal has (0 without colour).
+    let colors: Int
+    /// Load each frame's `Screen.palette` into colours 16...255.
+    var loadsPalettes = false
+    /// The palette loaded (nil: the terminal's own colours).
+    private var loadedPalette: Palette?
     private var screen: OpaquePointer?
     private var previous: Screen?
-    private var pairsUsed = Set<Int32>()
+    /// Colour pairs by (fg, bg), numbered 1, 2, ... in order of first use:
+    /// a dictionary look-up per cell instead of ncurses' alloc_pair search.
+    private var pairOf: [Int64: Int32] = [:]
+    private var nextPair: Int32 = 1
     private var closed = false
 
     /// Opens the full screen in `requested` mode (lowered when the terminal
@@ -49,6 +58,7 @@ final class Terminal {
         }
         canChangeColor = can_change_color()
         let colors = has_colors() ? ig_colors() : 0
+        self.colors = Int(colors)
         var m = requested
         if m == .truecolor && colors < 1 << 24 { m = colors >= 256 ? .c256 : (colors >= 16 ? .c16 : .c8) }
         if !forced && m == .c256 && colors < 256 { m = colors >= 16 ? .c16 : .c8 }
@@ -74,12 +84,41 @@ final class Terminal {
         }
     }
 
+    /// The pair for (fg, bg): from the cache, or the next fresh pair
+    /// (0, the default colours, if ncurses refuses).
+    private func pairNumber(_ fg: Int32, _ bg: Int32) -> Int32 {
+        let k = Int64(fg) << 32 | Int64(UInt32(bitPattern: bg))
+        if let p = pairOf[k] { return p }
+        guard nextPair < ig_color_pairs(), init_extended_pair(nextPair, fg, bg) != ERR else { return 0 }
+        let p = nextPair
+        nextPair += 1
+        pairOf[k] = p
+        return p
+    }
+
+    /// Redefines colours `p.firstIndex...` as `p` (nil: back to the xterm
+    /// values of 16...255) with init_extended_color, when it is not loaded.
+    /// endwin restores the terminal's palette (terminfo `oc`).
+    private func loadPalette(_ p: Palette?) {
+        guard loadsPalettes, canChangeColor, p != loadedPalette else { return }
+        let q = p ?? .xterm240
+        for i in q.colors.indices {
+            let c = q.cursesComponents(i)
+            _ = init_extended_color(Int32(q.firstIndex + i), Int32(c.r), Int32(c.g), Int32(c.b))
+        }
+        loadedPalette = p
+    }
+
     /// Shows `s`, sending only cells that changed since the last frame.
     func show(_ s: Screen) {
+        loadPalette(s.palette)
         let full = previous.map { $0.width != s.width || $0.height != s.height } ?? true
-        if pairsUsed.count > Int(ig_color_pairs()) - s.cells.count - 16 {
+        if Int(nextPair) + s.cells.count + 16 > Int(ig_color_pairs()) {
+            // Too few fresh pairs left for a whole frame: start over (fresh
+            // pairs never make ncurses scan the screen for cells to touch).
             reset_color_pairs()
-            pairsUsed.removeAll()
+            pairOf.removeAll(keepingCapacity: true)
+            nextPair = 1
             previous = nil
         }
         if full || previous == nil { werase(ig_stdscr()) }
@@ -90,8 +129,7 @@ final class Terminal {
                 if let o = old, o.cells[y * s.width + x] == c { continue }
                 var pair: Int32 = 0
                 if c.fg != .normal || c.bg != .normal {
-                    pair = alloc_pair(colorNumber(c.fg), colorNumber(c.bg))
-                    if pair < 0 { pair = 0 } else { pairsUsed.insert(pair) }
+                    pair = pairNumber(colorNumber(c.fg), colorNumber(c.bg))
                 }
                 var attrs = ig_a_normal()
                 if c.bold { attrs |= ig_a_bold() }

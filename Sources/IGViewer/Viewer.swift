@@ -55,11 +55,14 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     let term = try Terminal(mode: choice.mode, forced: choice.forced)
     defer { term.close() }
     let composer = Composer(mode: term.mode)
+    composer.prefetch = true
+    composer.imagePalettes = usesImagePalette(mode: term.mode, canChangeColor: term.canChangeColor, colors: term.colors)
+    term.loadsPalettes = composer.imagePalettes
     let runner = JobRunner(model: model, topK: max(1, options.topK))
     runner.start()
     defer { runner.stop() }
     if let w = state.work { runner.request(w) }
-    state.status = "colour: \(term.mode.rawValue); ? for help"
+    state.status = "colour: \(term.mode.rawValue)\(composer.imagePalettes ? ", palette fitted to each image" : ""); ? for help"
 
     // IGCAM_VIEWER_TIMING=FILE logs, per frame drawn after a key: milliseconds
     // from the key's arrival to the end of the refresh, of which draw and show.
@@ -82,6 +85,7 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
             let (s, e) = reduce(state, ev)
             state = s; apply(e); dirty = true
         }
+        if composer.takePaletteArrived() { dirty = true }
         if dirty {
             let (w, h) = term.size
             let t0 = DispatchTime.now().uptimeNanoseconds

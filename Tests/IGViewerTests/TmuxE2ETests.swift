@@ -19,10 +19,10 @@ final class TmuxE2ETests: XCTestCase {
         guard FileManager.default.fileExists(atPath: cat) else { throw XCTSkip("no bundled photo \(cat)") }
     }
 
-    func session(_ args: [String], truecolor: Bool, width: Int = 120, height: Int = 40) throws -> TmuxSession {
+    func session(_ args: [String], truecolor: Bool, width: Int = 120, height: Int = 40, env more: String = "") throws -> TmuxSession {
         let extra = ProcessInfo.processInfo.environment["IGCAM_E2E_ARGS"] ?? ""
         let quoted = args.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let env = truecolor ? "env COLORTERM=truecolor" : "env -u COLORTERM"
+        let env = (truecolor ? "env COLORTERM=truecolor" : "env -u COLORTERM") + (more.isEmpty ? "" : " " + more)
         // The pane's stderr goes to a file the harness shows on failure.
         let cmd = "cd '\(Self.root)' && exec \(env) '\(binary)' view \(extra) \(quoted) 2>{STDERR}"
         return try TmuxSession(command: cmd, width: width, height: height)
@@ -139,6 +139,40 @@ final class TmuxE2ETests: XCTestCase {
         s.keys("q")
         XCTAssertEqual(s.waitExit(20), 0)
         XCTAssertEqual(s.display("#{alternate_on}"), "0")
+    }
+
+    /// TERM=xterm-256color inside the pane: ncurses may redefine colours
+    /// (tmux keeps a per-pane palette from OSC 4), so the viewer loads a
+    /// palette fitted to the picture and restores the colours at exit.
+    func testFittedPaletteWhereColoursCanChange() throws {
+        let out = NSTemporaryDirectory() + "igcam-pipe-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let s = try session([cat], truecolor: false, env: "TERM=xterm-256color")
+        defer { s.kill() }
+        _ = s.tmux(["pipe-pane", "-t", "S", "-o", "cat >> '\(out)'"])
+        _ = s.wait(firstMap, "the first finished map") { $0.contains("last ") }
+        func sent() -> String { String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: out))) ?? Data(), as: UTF8.self) }
+        let deadline = Date().addingTimeInterval(30)
+        while !sent().contains("\u{1b}]4;255;rgb:") && Date() < deadline { usleep(100_000) }
+        let loaded = sent()
+        XCTAssertTrue(loaded.contains("\u{1b}]4;16;rgb:") && loaded.contains("\u{1b}]4;255;rgb:"), "colours 16...255 redefined (OSC 4)")
+        usleep(300_000)
+        let cells = imageCells(s, panelX: 120 - 38)
+        XCTAssertGreaterThan(cells.count, 1000)
+        var seen = Set<Int>()
+        for c in cells {
+            guard case .index(let i) = c.bg else { return XCTFail("palette cells only, got \(c.bg)") }
+            XCTAssertGreaterThanOrEqual(i, 16)
+            seen.insert(i)
+        }
+        XCTAssertGreaterThan(seen.count, 30, "varied palette colours")
+        s.keys("q")
+        XCTAssertEqual(s.waitExit(20), 0)
+        let all = sent()
+        let lastLoad = all.range(of: "\u{1b}]4;", options: .backwards)
+        let reset = all.range(of: "\u{1b}]104", options: .backwards)
+        XCTAssertNotNil(reset, "the palette is reset at exit (OSC 104)")
+        if let l = lastLoad, let r = reset { XCTAssertTrue(r.lowerBound > l.lowerBound, "the reset comes after the last redefinition") }
     }
 
     func testSaveAndSkipUnreadable() throws {

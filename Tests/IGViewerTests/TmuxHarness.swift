@@ -163,7 +163,12 @@ final class TmuxSession {
     func waitExit(_ seconds: Double) -> Int? {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
-            if display("#{pane_dead}") == "1" { return Int(display("#{pane_dead_status}")) }
+            // tmux marks the pane dead when the pty closes, which can come
+            // before it has reaped the process: wait for a status or a signal.
+            if display("#{pane_dead}") == "1" {
+                if let st = Int(display("#{pane_dead_status}")) { return st }
+                if let sig = Int(display("#{pane_dead_signal}")), sig > 0 { return 128 + sig }
+            }
             usleep(50_000)
         }
         return nil
