@@ -4,10 +4,10 @@
     python3 tools/methods_reference.py [--arch efficientnet_lite0] \\
         [--sidecar assets/models/efficientnet-lite0.json] [--images assets/photos/cat.png] \\
         [--layers _blocks.10,_head_act] [--m 8] [--class N] [--out Tests/Fixtures/methods/effnet] \\
-        [--no-crosscheck] [--methods gradcam,...] [--ablation-head]
+        [--no-crosscheck] [--methods gradcam,...] [--ablation-head] [--class-rank R]
 
 For each image and layer (a PyTorch module path; its output is the target
-activation A, 1 x K x h x w) and class c (default: top-1), writes the RAW map
+activation A, 1 x K x h x w) and class c (default: top-1; --class-rank R: the R-th highest logit), writes the RAW map
 at layer resolution (h x w, float32, before any upsampling or normalisation):
 
   <method>_<layer>_<img>.npy      e.g. gradcam__blocks.10_cat.npy, igcam-figure-m8__head_act_cat.npy
@@ -300,6 +300,8 @@ def main():
     ap.add_argument("--layers", default="_blocks.10," + C.EFFNET_HEAD_MODULE)
     ap.add_argument("--m", type=int, default=8)
     ap.add_argument("--class", dest="cls", type=int, default=None, help="class index (default top-1)")
+    ap.add_argument("--class-rank", type=int, default=1,
+                    help="without --class: the class with the R-th highest logit (default 1 = top-1)")
     ap.add_argument("--out", default=os.path.join(C.REPO, "Tests", "Fixtures", "methods", "effnet"))
     ap.add_argument("--no-crosscheck", action="store_true")
     ap.add_argument("--methods", default=",".join(METHODS),
@@ -335,7 +337,10 @@ def main():
             model = C.build_model(args.arch)  # fresh model: hooks do not accumulate
             probe = Probe(model, layer)
             logits, _, _ = probe.forward_backward(x, 0)
-            c = args.cls if args.cls is not None else int(logits[0].argmax())
+            if args.class_rank < 1 or args.class_rank > logits.shape[1]:
+                raise SystemExit("--class-rank %d: must be 1..%d" % (args.class_rank, logits.shape[1]))
+            ranked = logits[0].argsort(descending=True)
+            c = args.cls if args.cls is not None else int(ranked[args.class_rank - 1])
             logits, a, g = probe.forward_backward(x, c)
             y = float(logits[0, c])
             print("%s %s: class %d %s, logit %.4f, A %s" % (
