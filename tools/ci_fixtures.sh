@@ -12,6 +12,8 @@
 # 3. For each exported file, writes PyTorch reference input/logits/activations/
 #    gradients for assets/photos/cat.png at a middle and the last conv layer
 #    with tools/parity_fixtures.py into OUTDIR/fixtures/NAME[-dynamo]/.
+# 4. Writes the METHODS.md maps of VGG16 at features.29 (tools/methods_reference.py)
+#    into OUTDIR/methods/vgg16/ (see step 4 below).
 #
 # A cache: a model is skipped when OUTDIR/NAME.stamp records the same inputs
 # (these scripts, the photo, the package versions, the model's line) and the
@@ -154,6 +156,42 @@ PYEOF
             done
         } > "$OUT/$NAME.stamp"
     done
+fi
+# 4. Every method of METHODS.md on VGG16 at features.29 (cat, top-1) with tools/methods_reference.py
+#    (the same seeded recipe as vgg16.onnx) into OUTDIR/methods/vgg16/, for
+#    Tests/IGExplainTests/VGGMethodsParityTests.swift. Not Score-CAM: 512 full VGG16 forwards.
+#    Ablation-CAM runs only the layers after features.29 (--ablation-head; exact, checked there).
+#    Also the figure reading of Integrated Grad-CAM for the 2nd-ranked class (rank2/): for the
+#    top-1 class its map is positive at 1 of the 196 positions (with these random weights), at 28 there.
+#    Cached by its own stamp: the VGG16 model's key plus the script.
+METHODS_DIR=methods/vgg16
+METHODS_LIST=gradcam,gradcampp,xgradcam,hirescam,layercam,ablationcam,igcam-figure,igcam-authors-code
+MSTAMP="$OUT/methods-vgg16.stamp"
+if [ -f "$OUT/vgg16.stamp" ] && [ -f "$OUT/vgg16.onnx" ] && [ -f "$OUT/vgg16.json" ]; then
+    MKEY="$(head -n 1 "$OUT/vgg16.stamp") | $(cat tools/methods_reference.py | sha256sum | cut -c1-16) $METHODS_LIST + igcam-figure rank2"
+    if [ -f "$MSTAMP" ] && [ "$(cat "$MSTAMP")" = "$MKEY" ] && [ -f "$OUT/$METHODS_DIR/meta.json" ] &&
+            [ -f "$OUT/$METHODS_DIR/rank2/meta.json" ]; then
+        echo "ci_fixtures: vgg16 methods up to date ($METHODS_DIR)"
+    else
+        rm -rf "$MSTAMP" "$OUT/$METHODS_DIR"
+        TM=$(now)
+        if "$PY" tools/methods_reference.py --arch vgg16 --sidecar "$OUT/vgg16.json" --images "$PHOTO" \
+                --layers features.29 --m 8 --methods "$METHODS_LIST" --ablation-head \
+                --out "$OUT/$METHODS_DIR" > "$OUT/methods-vgg16.log" 2>&1 &&
+                "$PY" tools/methods_reference.py --arch vgg16 --sidecar "$OUT/vgg16.json" --images "$PHOTO" \
+                --layers features.29 --m 8 --methods igcam-figure --class-rank 2 --no-crosscheck \
+                --out "$OUT/$METHODS_DIR/rank2" >> "$OUT/methods-vgg16.log" 2>&1 &&
+                [ -f "$OUT/$METHODS_DIR/meta.json" ] && [ -f "$OUT/$METHODS_DIR/rank2/meta.json" ]; then
+            echo "$MKEY" > "$MSTAMP"
+            echo "ci_fixtures: vgg16 methods made in $(secs "$TM" "$(now)") s ($METHODS_DIR; log methods-vgg16.log)"
+        else
+            echo "ci_fixtures: vgg16 methods FAILED (VGGMethodsParityTests will skip); the end of $OUT/methods-vgg16.log:"
+            tail -n 5 "$OUT/methods-vgg16.log" | sed 's/^/    /'
+            rm -rf "$OUT/$METHODS_DIR"
+        fi
+    fi
+else
+    echo "ci_fixtures: no vgg16 model, so no vgg16 method fixtures (VGGMethodsParityTests will skip)"
 fi
 echo "ci_fixtures: done in $(secs "$T0" "$(now)") s total; fixtures in $OUT"
 exit 0

@@ -4,10 +4,10 @@
     python3 tools/methods_reference.py [--arch efficientnet_lite0] \\
         [--sidecar assets/models/efficientnet-lite0.json] [--images assets/photos/cat.png] \\
         [--layers _blocks.10,_head_act] [--m 8] [--class N] [--out Tests/Fixtures/methods/effnet] \\
-        [--no-crosscheck]
+        [--no-crosscheck] [--methods gradcam,...] [--ablation-head] [--class-rank R]
 
 For each image and layer (a PyTorch module path; its output is the target
-activation A, 1 x K x h x w) and class c (default: top-1), writes the RAW map
+activation A, 1 x K x h x w) and class c (default: top-1; --class-rank R: the R-th highest logit), writes the RAW map
 at layer resolution (h x w, float32, before any upsampling or normalisation):
 
   <method>_<layer>_<img>.npy      e.g. gradcam__blocks.10_cat.npy, igcam-figure-m8__head_act_cat.npy
@@ -32,6 +32,9 @@ Methods (y = logit of c, G = dy/dA, sums over channels k and positions ij):
   igcam-authors-code-mM  sum_{s=0..M-1} ReLU(sum_k A_k(x_s) * mean_ij G_k(x_s))
                    x_s = x' + (s/M)(x - x'), x' = black image: zero pixels before normalisation,
                    i.e. -mean/std after it; no 1/M factor (raw sums).
+--methods limits the maps made (default all; see METHODS below). --ablation-head makes
+Ablation-CAM run only the layers after the target layer on a batch of ablated copies of A
+(torchvision VGG `features.N`; exact, and checked against full re-runs on 4 channels).
 Fixtures: M = 8 and also igcam-authors-code-m1 (which must equal gradcam of the black image;
 the script checks that).
 """
@@ -127,21 +130,54 @@ def scorecam(probe, x, a, c, batch=64):
     return F.relu((scores.view(1, -1, 1, 1) * a).sum(1))[0], scores
 
 
-def ablationcam(probe, x, a, y, c, batch=64):
+def ablated_logits_full(probe, x, a, c, channels):
+    """y_k for the given channels: channel k of A zeroed, the whole network re-run."""
+    k_count = a.shape[1]
+    n = len(channels)
+    mask = torch.ones(n, k_count, 1, 1)
+    mask[torch.arange(n), torch.tensor(channels)] = 0
+    probe.replace = lambda out, mask=mask: out * mask
+    try:
+        logits, _ = probe.forward(x.expand(n, -1, -1, -1))
+    finally:
+        probe.replace = None
+    return logits[:, c]
+
+
+def head_after(model, layer):
+    """The part of the network after `layer`, as a function of its output A, or None.
+
+    Known for torchvision VGG at `features.N` (features[N+1:], avgpool, flatten,
+    classifier): exactly what the full network computes after that module, so
+    Ablation-CAM can run only this part on a batch of ablated activations.
+    """
+    feats = getattr(model, "features", None)
+    parts = layer.split(".")
+    if not (isinstance(feats, torch.nn.Sequential) and hasattr(model, "avgpool") and hasattr(model, "classifier")
+            and len(parts) == 2 and parts[0] == "features" and parts[1].isdigit()):
+        return None
+    rest = feats[int(parts[1]) + 1:]
+
+    def head(a):
+        return model.classifier(torch.flatten(model.avgpool(rest(a)), 1))
+    return head
+
+
+def ablationcam(probe, x, a, y, c, batch=64, head=None):
+    """Ablation-CAM; with `head` (see head_after) only the layers after A run, on ablated copies of A."""
     k_count = a.shape[1]
     if y == 0:
         raise SystemExit("ablation-cam: class logit is exactly 0, w_k = (y - y_k)/y undefined")
     yk = torch.zeros(k_count)
     for s in range(0, k_count, batch):
         n = min(batch, k_count - s)
-        mask = torch.ones(n, k_count, 1, 1)
-        mask[torch.arange(n), torch.arange(s, s + n)] = 0
-        probe.replace = lambda out, mask=mask: out * mask
-        try:
-            logits, _ = probe.forward(x.expand(n, -1, -1, -1))
-        finally:
-            probe.replace = None
-        yk[s:s + n] = logits[:, c]
+        if head is None:
+            yk[s:s + n] = ablated_logits_full(probe, x, a, c, list(range(s, s + n)))
+        else:
+            mask = torch.ones(n, k_count, 1, 1)
+            mask[torch.arange(n), torch.arange(s, s + n)] = 0
+            with torch.no_grad():
+                yk[s:s + n] = head(a * mask)[:, c]
     w = (y - yk) / y
     return F.relu((w.view(1, -1, 1, 1) * a).sum(1))[0], w
 
@@ -228,6 +264,8 @@ def crosscheck(model, layer_module, x, a, g, ours):
     pairs = [("GradCAM", "gradcam"), ("HiResCAM", "hirescam"), ("XGradCAM", "xgradcam"),
              ("LayerCAM", "layercam"), ("GradCAMPlusPlus", "gradcampp")]
     for cls, name in pairs:
+        if name not in ours:
+            continue
         cam = libs[cls](model=model, target_layers=[layer_module])
         try:
             lib = cam.get_cam_image(x, layer_module, None, a.numpy(), g.numpy(), False)
@@ -250,6 +288,10 @@ def crosscheck(model, layer_module, x, a, g, ours):
 
 # ------------------------------------------------------------ main
 
+METHODS = ["gradcam", "gradcampp", "xgradcam", "hirescam", "layercam", "scorecam", "ablationcam",
+           "igcam-figure", "igcam-authors-code"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", default="efficientnet_lite0")
@@ -258,9 +300,21 @@ def main():
     ap.add_argument("--layers", default="_blocks.10," + C.EFFNET_HEAD_MODULE)
     ap.add_argument("--m", type=int, default=8)
     ap.add_argument("--class", dest="cls", type=int, default=None, help="class index (default top-1)")
+    ap.add_argument("--class-rank", type=int, default=1,
+                    help="without --class: the class with the R-th highest logit (default 1 = top-1)")
     ap.add_argument("--out", default=os.path.join(C.REPO, "Tests", "Fixtures", "methods", "effnet"))
     ap.add_argument("--no-crosscheck", action="store_true")
+    ap.add_argument("--methods", default=",".join(METHODS),
+                    help="comma list of " + ",".join(METHODS) + " (igcam-*: m = --m; the m=1 authors-code "
+                         "map is always made, for the check)")
+    ap.add_argument("--ablation-head", action="store_true",
+                    help="Ablation-CAM runs only the layers after the target layer on the ablated activations "
+                         "(torchvision VGG features.N only); checked against full re-runs on 4 channels")
     args = ap.parse_args()
+    wanted = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in wanted if m not in METHODS]
+    if unknown:
+        raise SystemExit("unknown method(s) %s; known: %s" % (", ".join(unknown), ", ".join(METHODS)))
 
     torch.set_grad_enabled(True)
     sidecar = C.load_json(args.sidecar)
@@ -283,18 +337,46 @@ def main():
             model = C.build_model(args.arch)  # fresh model: hooks do not accumulate
             probe = Probe(model, layer)
             logits, _, _ = probe.forward_backward(x, 0)
-            c = args.cls if args.cls is not None else int(logits[0].argmax())
+            if args.class_rank < 1 or args.class_rank > logits.shape[1]:
+                raise SystemExit("--class-rank %d: must be 1..%d" % (args.class_rank, logits.shape[1]))
+            ranked = logits[0].argsort(descending=True)
+            c = args.cls if args.cls is not None else int(ranked[args.class_rank - 1])
             logits, a, g = probe.forward_backward(x, c)
             y = float(logits[0, c])
             print("%s %s: class %d %s, logit %.4f, A %s" % (
                 stem, layer, c, labels[c] if labels else "", y, list(a.shape)))
-            maps = {"gradcam": gradcam(a, g), "gradcampp": gradcampp(a, g), "xgradcam": xgradcam(a, g),
-                    "hirescam": hirescam(a, g), "layercam": layercam(a, g)}
-            maps["scorecam"], w_score = scorecam(probe, x, a, c)
-            maps["ablationcam"], w_abl = ablationcam(probe, x, a, y, c)
+            one_pass = {"gradcam": gradcam, "gradcampp": gradcampp, "xgradcam": xgradcam,
+                        "hirescam": hirescam, "layercam": layercam}
+            maps = {name: f(a, g) for name, f in one_pass.items() if name in wanted}
+            weights = {}
+            if "scorecam" in wanted:
+                maps["scorecam"], weights["scorecam"] = scorecam(probe, x, a, c)
+            head_check = None
+            if "ablationcam" in wanted:
+                head = None
+                if args.ablation_head:
+                    head = head_after(model, layer)
+                    if head is None:
+                        raise SystemExit("--ablation-head: no head known for %s at %s" % (args.arch, layer))
+                    with torch.no_grad():
+                        hy = float(head(a)[0, c])
+                    chans = [0, 1, a.shape[1] // 2, a.shape[1] - 1]
+                    mask = torch.ones(len(chans), a.shape[1], 1, 1)
+                    mask[torch.arange(len(chans)), torch.tensor(chans)] = 0
+                    with torch.no_grad():
+                        hk = head(a * mask)[:, c]
+                    fk = ablated_logits_full(probe, x, a, c, chans)
+                    head_check = max(abs(hy - y), float((hk - fk).abs().max()))
+                    print("  check ablation head-only vs full network: max |logit diff| %.3g (logit %.4g)"
+                          % (head_check, y))
+                    if head_check > 1e-4 * max(1.0, abs(y)):
+                        raise SystemExit("--ablation-head: the head-only logits differ from the full network's")
+                maps["ablationcam"], weights["ablationcam"] = ablationcam(probe, x, a, y, c, head=head)
             for m in (args.m, 1):
                 for reading in ("figure", "authors-code"):
                     if m == 1 and reading == "figure" and args.m != 1:
+                        continue
+                    if m != 1 and "igcam-" + reading not in wanted:
                         continue
                     maps["igcam-%s-m%d" % (reading, m)] = igcam(probe, x, baseline, c, m, reading)
 
@@ -326,7 +408,7 @@ def main():
                 print("  %-24s sum %.5g max %.5g argmax %s" % (
                     name, float(mp.sum()), float(mp.max()),
                     np.unravel_index(int(mp.argmax()), tuple(mp.shape))))
-            for name, w in (("scorecam", w_score), ("ablationcam", w_abl)):
+            for name, w in weights.items():
                 fn = "weights_%s_%s_%s.npy" % (name, layer, stem)
                 np.save(os.path.join(args.out, fn), w.numpy().astype(np.float32))
                 files.append(fn)
@@ -335,7 +417,8 @@ def main():
                 "onnx_tensor": (sidecar.get("layers") or {}).get(layer),
                 "class": c, "label": labels[c] if labels else None, "logit": y,
                 "shape": list(a.shape), "methods": list(maps), "files": files,
-                "check_authors_m1_vs_gradcam_black": d, "crosscheck_grad_cam_maxdiff": cross})
+                "check_authors_m1_vs_gradcam_black": d, "crosscheck_grad_cam_maxdiff": cross,
+                "check_ablation_head_vs_full": head_check})
     C.write_json(os.path.join(args.out, "meta.json"), meta)
     print("wrote %s" % args.out)
 
