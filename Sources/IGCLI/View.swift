@@ -26,6 +26,10 @@ struct View: ParsableCommand {
         _ = try chooseColorMode(color, environment: ProcessInfo.processInfo.environment)
         let model = try modelOptions.load()
         let status = try runViewer(paths: images, model: model, options: ViewerOptions(color: color, topK: top))
-        if status != 0 { throw ExitCode(status) }
+        // The terminal is restored. Leave at once: a background job may still be inside a
+        // oneDNN/OpenMP region, and running static destructors under it can stall the exit.
+        fflush(stdout)
+        fflush(stderr)
+        _exit(status)
     }
 }

@@ -118,7 +118,7 @@ final class TmuxE2ETests: XCTestCase {
         s.wait(10, "full layout again") { $0.contains("method   ") && !$0.contains("too small") }
 
         s.keys("q")
-        XCTAssertEqual(s.waitExit(20), 0, "q exits with status 0")
+        XCTAssertEqual(s.waitExit(60), 0, "q exits with status 0")
         XCTAssertEqual(s.display("#{alternate_on}"), "0", "the alternate screen was left")
     }
 
@@ -137,7 +137,7 @@ final class TmuxE2ETests: XCTestCase {
         }
         XCTAssertGreaterThan(seen.count, 30, "varied palette colours")
         s.keys("q")
-        XCTAssertEqual(s.waitExit(20), 0)
+        XCTAssertEqual(s.waitExit(60), 0)
         XCTAssertEqual(s.display("#{alternate_on}"), "0")
     }
 
@@ -167,7 +167,7 @@ final class TmuxE2ETests: XCTestCase {
         }
         XCTAssertGreaterThan(seen.count, 30, "varied palette colours")
         s.keys("q")
-        XCTAssertEqual(s.waitExit(20), 0)
+        XCTAssertEqual(s.waitExit(60), 0)
         let all = sent()
         let lastLoad = all.range(of: "\u{1b}]4;", options: .backwards)
         let reset = all.range(of: "\u{1b}]104", options: .backwards)
@@ -197,7 +197,7 @@ final class TmuxE2ETests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("b-cat-integrated") }.count, 2,
                        "never overwrites")
         s.keys("q")
-        XCTAssertEqual(s.waitExit(20), 0)
+        XCTAssertEqual(s.waitExit(60), 0)
     }
 
     func testSignalsRestoreTerminal() throws {
@@ -212,7 +212,7 @@ final class TmuxE2ETests: XCTestCase {
                 XCTAssertGreaterThan(pid, 0)
                 Foundation.kill(pid, SIGTERM)
             }
-            XCTAssertEqual(s.waitExit(20), want, how)
+            XCTAssertEqual(s.waitExit(60), want, how)
             XCTAssertEqual(s.display("#{alternate_on}"), "0", "\(how): the alternate screen was left")
         }
     }
