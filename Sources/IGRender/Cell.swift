@@ -1,9 +1,11 @@
 /// An 8-bit RGB colour.
 public struct RGB: Equatable, Hashable, Sendable {
+    /// Red, green, blue, 0...255.
     public var r: UInt8
     public var g: UInt8
     public var b: UInt8
 
+    /// A colour from its red, green and blue components.
     public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) {
         self.r = r; self.g = g; self.b = b
     }
@@ -31,12 +33,16 @@ public struct RGB: Equatable, Hashable, Sendable {
 /// 0 in truecolor, where `fg` / `bg` are the colours to send.
 /// `fg` / `bg` are always the RGB colours the cell displays.
 public struct Cell: Equatable, Sendable {
+    /// The character drawn (space, or a Block Element from `render`).
     public var glyph: Unicode.Scalar
+    /// Colour of the glyph's ink and of the rest of the cell.
     public var fg: RGB
     public var bg: RGB
+    /// Terminal colour numbers of `fg` / `bg` in palette modes (see above).
     public var fgIndex: UInt8
     public var bgIndex: UInt8
 
+    /// A cell; the indices default to 0 (truecolor).
     public init(glyph: Unicode.Scalar, fg: RGB, bg: RGB, fgIndex: UInt8 = 0, bgIndex: UInt8 = 0) {
         self.glyph = glyph; self.fg = fg; self.bg = bg
         self.fgIndex = fgIndex; self.bgIndex = bgIndex
@@ -45,13 +51,17 @@ public struct Cell: Equatable, Sendable {
 
 /// A grid of cells, rows top to bottom, `cells[row * width + column]`.
 public struct CellGrid: Equatable, Sendable {
+    /// Columns and rows.
     public var width: Int
     public var height: Int
+    /// `width * height` cells, row by row.
     public var cells: [Cell]
     /// The colour mode the cells were rendered for (decides whether the
     /// colour indices are meaningful).
     public var mode: ColorMode
 
+    /// A grid; `cells` is padded (dark spaces) or cut to `width * height`
+    /// rather than trapping on a wrong count.
     public init(width: Int, height: Int, cells: [Cell], mode: ColorMode = .truecolor) {
         self.width = max(0, width); self.height = max(0, height)
         self.mode = mode

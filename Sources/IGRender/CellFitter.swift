@@ -8,7 +8,9 @@ final class CellFitter {
     private let candidates: [Candidate]
     // Hot-loop copies of the palette (no reference counting per lookup).
     private let hasPalette: Bool, isXterm: Bool, firstIndex: Int
-    private let lut: UnsafeMutablePointer<UInt8>
+    private let lut: UnsafeMutablePointer<UInt32>
+    private let cand: UnsafeMutablePointer<UInt16>
+    private let count: Int
     private let prgb: UnsafeMutablePointer<V>   // r, g, b, |c|^2 per colour
     private let cols: UnsafeMutablePointer<RGB>
     // Scratch: column sums 0..<8, row prefix 8..<17, column prefix 17..<26, quadrants 26..<30.
@@ -23,9 +25,13 @@ final class CellFitter {
         hasPalette = palette != nil
         isXterm = palette?.lookupTable.isXterm ?? false
         firstIndex = palette?.firstIndex ?? 0
+        count = palette?.colors.count ?? 0
         let t = palette?.lookupTable.table ?? []
         lut = .allocate(capacity: max(1, t.count))
         for i in t.indices { lut[i] = t[i] }
+        let cs = palette?.lookupTable.candidates ?? []
+        cand = .allocate(capacity: max(1, cs.count))
+        for i in cs.indices { cand[i] = cs[i] }
         let c = palette?.colors ?? []
         prgb = .allocate(capacity: max(1, c.count))
         cols = .allocate(capacity: max(1, c.count))
@@ -36,13 +42,24 @@ final class CellFitter {
         }
     }
 
-    deinit { s.deallocate(); cm.deallocate(); ck.deallocate(); ce.deallocate(); lut.deallocate(); prgb.deallocate(); cols.deallocate() }
+    deinit { s.deallocate(); cm.deallocate(); ck.deallocate(); ce.deallocate(); lut.deallocate(); cand.deallocate(); prgb.deallocate(); cols.deallocate() }
 
     @inline(__always)
     private func nearest(_ m: V) -> Int {
         let ri = min(max(Int(m.x) >> 2, 0), 63), gi = min(max(Int(m.y) >> 2, 0), 63), bi = min(max(Int(m.z) >> 2, 0), 63)
-        let t = Int(lut[ri << 12 | gi << 6 | bi])
-        return isXterm && t == 255 ? NearestLookup.xtermNearest(m.x, m.y, m.z) : t
+        let t = lut[ri << 12 | gi << 6 | bi]
+        if t < NearestLookup.ambiguous { return Int(t) }
+        if isXterm { return NearestLookup.xtermNearest(m.x, m.y, m.z) }
+        // Search the bin's corner colours: argmin |c|² - 2 c·m.
+        let off = Int((t & ~NearestLookup.ambiguous) >> 5), n = Int(t & 31)
+        var best = 0, bd = Double.infinity
+        for j in off..<(off + n) {
+            let ci = Int(cand[j])
+            let c = prgb[ci], d = c * m
+            let e = c.w - 2 * (d.x + d.y + d.z)
+            if e < bd { bd = e; best = ci }
+        }
+        return best
     }
 
     /// Squared error of painting pixels with sums `m` (r, g, b, Σ|p|²) over

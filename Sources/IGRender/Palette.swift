@@ -76,10 +76,14 @@ public struct Palette: Sendable, Equatable {
         return (f(c.r), f(c.g), f(c.b))
     }
 
-    /// Index into `colors` of the colour nearest to (r, g, b) (0...255 scale).
+    /// Index into `colors` of the colour nearest to (r, g, b) (0...255 scale)
+    /// in squared RGB distance: exact for the fixed palettes and palettes of up
+    /// to 16 colours; for larger custom ones exact except where a colour's
+    /// region touches a 4x4x4 bin without reaching its corners (rare, and then
+    /// off by a fraction of a percent in squared distance).
     @inline(__always)
     public func nearest(_ r: Double, _ g: Double, _ b: Double) -> Int {
-        lookup.nearest(r, g, b)
+        lookup.nearest(r, g, b, colors)
     }
 
     /// A palette of up to `count` colours fitted to `image` by k-means
@@ -157,64 +161,85 @@ func clamp8(_ v: Double) -> UInt8 {
     return UInt8(v + 0.5)
 }
 
-/// Nearest-colour search: exact for the xterm cube + greys (table + analytic
-/// fallback), a 64x64x64 table (nearest colour to each bin centre, so
-/// approximate near colour boundaries) for other palettes.
+/// Nearest-colour search. A 64x64x64 table holds, for every bin whose 8
+/// corners share one nearest colour, that colour (Voronoi cells are convex,
+/// so it is then nearest in the whole bin). Bins straddling a boundary hold
+/// `ambiguous` (xterm: exact analytic fallback) or, for other palettes, a
+/// reference to the colours to search at lookup: all of them for palettes of
+/// up to 16 colours (exact), else the distinct nearest colours of the bin's
+/// corners (exact unless a colour's cell touches the 4-unit bin without
+/// reaching any of its corners).
 final class NearestLookup: @unchecked Sendable {
+    static let ambiguous: UInt32 = 0x8000_0000
     let isXterm: Bool
-    let table: [UInt8]
+    /// Entry < `ambiguous`: the colour index. Otherwise (custom palettes):
+    /// `ambiguous | offset << 5 | count` into `candidates`.
+    let table: [UInt32]
+    let candidates: [UInt16]
 
-    /// Xterm: a 64x64x64 table holding the nearest colour of every bin whose
-    /// 8 corners share one nearest colour (Voronoi cells are convex, so the
-    /// whole bin does), 255 where the bin straddles a boundary; those fall
-    /// back to the exact analytic search. Exact and fast.
     init(xterm: Void) {
         isXterm = true
-        var corner = [UInt8](repeating: 0, count: 65 * 65 * 65)
-        for r in 0...64 { for g in 0...64 { for b in 0...64 {
-            corner[(r * 65 + g) * 65 + b] = UInt8(NearestLookup.xtermNearest(Double(4 * r), Double(4 * g), Double(4 * b)))
-        }}}
-        var t = [UInt8](repeating: 255, count: 64 * 64 * 64)
-        for r in 0..<64 { for g in 0..<64 { for b in 0..<64 {
-            let c = corner[(r * 65 + g) * 65 + b]
-            var same = true
-            for d in 1..<8 where corner[((r + (d & 1)) * 65 + g + ((d >> 1) & 1)) * 65 + b + (d >> 2)] != c { same = false; break }
-            if same { t[r << 12 | g << 6 | b] = c }
-        }}}
-        table = t
+        (table, candidates) = NearestLookup.build(keepCandidates: false) { NearestLookup.xtermNearest($0, $1, $2) }
     }
 
     init(table colors: [RGB]) {
         isXterm = false
-        var t = [UInt8](repeating: 0, count: 64 * 64 * 64)
         let cr = colors.map { Double($0.r) }, cg = colors.map { Double($0.g) }, cb = colors.map { Double($0.b) }
-        let n = colors.count
-        t.withUnsafeMutableBufferPointer { tp in
-            for ri in 0..<64 {
-                let r = Double(ri * 4) + 1.5
-                for gi in 0..<64 {
-                    let g = Double(gi * 4) + 1.5
-                    for bi in 0..<64 {
-                        let b = Double(bi * 4) + 1.5
-                        var best = 0, bd = Double.infinity
-                        for j in 0..<n {
-                            let dr = r - cr[j], dg = g - cg[j], db = b - cb[j]
-                            let d = dr * dr + dg * dg + db * db
-                            if d < bd { bd = d; best = j }
-                        }
-                        tp[ri << 12 | gi << 6 | bi] = UInt8(best)
-                    }
-                }
+        (table, candidates) = NearestLookup.build(keepCandidates: true, searchAll: colors.count <= 16 ? colors.count : 0) { r, g, b in
+            var best = 0, bd = Double.infinity
+            for j in 0..<cr.count {
+                let dr = r - cr[j], dg = g - cg[j], db = b - cb[j]
+                let d = dr * dr + dg * dg + db * db
+                if d < bd { bd = d; best = j }
             }
+            return best
         }
-        table = t
+    }
+
+    /// `searchAll` > 0: ambiguous bins search all that many colours (exact;
+    /// used for small palettes).
+    private static func build(keepCandidates: Bool, searchAll: Int = 0, _ exact: (Double, Double, Double) -> Int) -> ([UInt32], [UInt16]) {
+        var corner = [UInt16](repeating: 0, count: 65 * 65 * 65)
+        for r in 0...64 { for g in 0...64 { for b in 0...64 {
+            corner[(r * 65 + g) * 65 + b] = UInt16(exact(Double(4 * r), Double(4 * g), Double(4 * b)))
+        }}}
+        var t = [UInt32](repeating: ambiguous, count: 64 * 64 * 64)
+        var cand: [UInt16] = searchAll > 0 ? (0..<searchAll).map { UInt16($0) } : []
+        var set: [UInt16] = []
+        for r in 0..<64 { for g in 0..<64 { for b in 0..<64 {
+            set.removeAll(keepingCapacity: true)
+            for d in 0..<8 {
+                let c = corner[((r + (d & 1)) * 65 + g + ((d >> 1) & 1)) * 65 + b + (d >> 2)]
+                if !set.contains(c) { set.append(c) }
+            }
+            if set.count == 1 {
+                t[r << 12 | g << 6 | b] = UInt32(set[0])
+            } else if keepCandidates && searchAll > 0 {
+                t[r << 12 | g << 6 | b] = ambiguous | UInt32(searchAll)
+            } else if keepCandidates {
+                set.sort()
+                t[r << 12 | g << 6 | b] = ambiguous | UInt32(cand.count) << 5 | UInt32(set.count)
+                cand += set
+            }
+        }}}
+        return (t, cand)
     }
 
     @inline(__always)
-    func nearest(_ r: Double, _ g: Double, _ b: Double) -> Int {
+    func nearest(_ r: Double, _ g: Double, _ b: Double, _ colors: [RGB]) -> Int {
         let ri = min(max(Int(r) >> 2, 0), 63), gi = min(max(Int(g) >> 2, 0), 63), bi = min(max(Int(b) >> 2, 0), 63)
-        let t = Int(table[ri << 12 | gi << 6 | bi])
-        return isXterm && t == 255 ? NearestLookup.xtermNearest(r, g, b) : t
+        let t = table[ri << 12 | gi << 6 | bi]
+        if t < NearestLookup.ambiguous { return Int(t) }
+        if isXterm { return NearestLookup.xtermNearest(r, g, b) }
+        let off = Int((t & ~NearestLookup.ambiguous) >> 5), n = Int(t & 31)
+        var best = 0, bd = Double.infinity
+        for j in off..<(off + n) {
+            let c = colors[Int(candidates[j])]
+            let dr = r - Double(c.r), dg = g - Double(c.g), db = b - Double(c.b)
+            let d = dr * dr + dg * dg + db * db
+            if d < bd { bd = d; best = Int(candidates[j]) }
+        }
+        return best
     }
 
     /// Nearest cube level (0, 95, 135, 175, 215, 255); midpoints 47.5, 115, 155, 195, 235.

@@ -73,6 +73,12 @@ final class ColourAndLayoutTests: XCTestCase {
             case .c16, .c8: XCTAssertFalse(text.contains(";5;")); XCTAssertFalse(text.contains(";2;"))
             }
         }
+        // A truecolor grid written in 256 colours is re-quantised to the fixed 240.
+        let tc = render(img, columns: 30, rows: 10, glyphs: .blocks, mode: .truecolor)
+        let q = try parseANSI(ansiString(tc, mode: .c256))
+        let fixed = Set(Palette.xterm240.colors)
+        XCTAssert(q.cells.allSatisfy { fixed.contains($0.bg) && fixed.contains($0.fg) })
+        XCTAssertEqual(q.cells[17].bg, Palette.xterm240.colors[Palette.xterm240.nearest(Double(tc.cells[17].bg.r), Double(tc.cells[17].bg.g), Double(tc.cells[17].bg.b))])
         // Reverse video and colon forms as chafa / tmux write them.
         let g = try parseANSI("\u{1B}[7m\u{1B}[38;5;160m \u{1B}[0m\u{1B}[38:2::1:2:3;48:5:21mA\n")
         XCTAssertEqual(g.cells[0].bg, RGB(215, 0, 0))

@@ -41,7 +41,7 @@ final class QualityTests: XCTestCase {
         let img = renderReference(cat, width: 400, height: 300)
         let pal = try Palette.kMeans(img, count: 240)
         let w0 = threadCPUms()
-        _ = Palette.xterm240.colors.count   // one-time exact lookup table
+        _ = NearestLookup(xterm: ())   // what Palette.xterm240 builds once per process
         print(String(format: "xterm240 lookup table (once per process): thread CPU %.1f ms", threadCPUms() - w0))
         for (label, mode, p) in [("truecolor", ColorMode.truecolor, nil), ("256", .c256, nil), ("256+kmeans", .c256, pal), ("16", .c16, nil)] as [(String, ColorMode, Palette?)] {
             var wall: [Double] = [], cpu: [Double] = []
