@@ -33,7 +33,16 @@ final class Terminal {
         }
         setlocale(LC_ALL, "")
         if env["ESCDELAY"] == nil { setenv("ESCDELAY", "25", 1) }
-        for s in [SIGINT, SIGTERM, SIGHUP] { signal(s) { caughtSignal = $0 } }
+        // Handle, and unblock, the signals that must restore the terminal: a parent that
+        // started us with them blocked (a signal mask is inherited) would otherwise leave
+        // Ctrl-C and SIGTERM pending forever.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGINT, SIGTERM, SIGHUP] {
+            signal(s) { caughtSignal = $0 }
+            sigaddset(&set, s)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         var scr: OpaquePointer?
         if requested == .truecolor && !term.hasSuffix("-direct") {
             if let dir = directTerminfoDirectory(environment: env) {

@@ -120,7 +120,19 @@ final class TmuxSession {
         let argv: [UnsafeMutablePointer<CChar>?] = ([exe, "-L", socket] + args).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, exe, &fa, nil, argv, environ)
+        // The tmux server (and the program in its pane) must not inherit a signal mask or
+        // ignored signals from this test process.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t(), defaults = sigset_t()
+        sigemptyset(&empty)
+        sigemptyset(&defaults)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, sig) }
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let rc = posix_spawn(&pid, exe, &fa, &attr, argv, environ)
         guard rc == 0 else { return (-1, "posix_spawn tmux: \(String(cString: strerror(rc)))") }
         var st: Int32 = 0
         while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
