@@ -57,8 +57,10 @@ let package = Package(
         ]),
         .executableTarget(name: "igcam", dependencies: ["IGCLI"]),
 
-        .testTarget(name: "IGEngineTests", dependencies: ["IGEngine"]),
-        .testTarget(name: "IGFastTests", dependencies: ["IGFast", "IGEngine"]),
+        // Deterministic tensors and a tiny network shared by the engine tests.
+        .target(name: "IGTestSupport", dependencies: ["IGEngine"], path: "Tests/IGTestSupport"),
+        .testTarget(name: "IGEngineTests", dependencies: ["IGEngine", "IGTestSupport"]),
+        .testTarget(name: "IGFastTests", dependencies: ["IGFast", "IGEngine", "IGTestSupport"]),
         .testTarget(name: "IGONNXTests", dependencies: ["IGONNX", "IGEngine"]),
         .testTarget(name: "IGImagingTests", dependencies: ["IGImaging"]),
         .testTarget(name: "IGModelTests", dependencies: ["IGModel", "IGEngine", "IGImaging"]),

@@ -1,28 +1,6 @@
 import XCTest
 @testable import IGEngine
-
-/// A small CNN built by hand: conv-bn-relu, a residual add, pooling and a
-/// linear head: enough structure for the executor's forward/backward plumbing.
-func tinyResidualNet(seed: UInt64 = 3) -> Graph {
-    let c: [String: Tensor] = [
-        "w1": randomTensor([4, 3, 3, 3], seed: seed), "b1": randomTensor([4], seed: seed + 1),
-        "s": randomTensor([4], seed: seed + 2, range: 0.5...1.5), "t": randomTensor([4], seed: seed + 3),
-        "w2": randomTensor([4, 4, 3, 3], seed: seed + 4),
-        "fc": randomTensor([5, 4], seed: seed + 5), "fcb": randomTensor([5], seed: seed + 6),
-    ]
-    let nodes = [
-        Node(name: "conv1", op: .conv(ConvAttributes(pads: [1, 1, 1, 1])), inputs: ["x", "w1", "b1"], output: "c1"),
-        Node(name: "bn1", op: .batchNorm, inputs: ["c1", "s", "t"], output: "bn1"),
-        Node(name: "relu1", op: .relu, inputs: ["bn1"], output: "r1"),
-        Node(name: "conv2", op: .conv(ConvAttributes(pads: [1, 1, 1, 1])), inputs: ["r1", "w2"], output: "c2"),
-        Node(name: "add", op: .add, inputs: ["c2", "r1"], output: "sum"),
-        Node(name: "relu2", op: .clip(min: 0, max: 6), inputs: ["sum"], output: "r2"),
-        Node(name: "gap", op: .globalAveragePool, inputs: ["r2"], output: "g"),
-        Node(name: "flat", op: .flatten(axis: 1), inputs: ["g"], output: "f"),
-        Node(name: "fc", op: .gemm(GemmAttributes(transB: true)), inputs: ["f", "fc", "fcb"], output: "logits"),
-    ]
-    return Graph(nodes: nodes, constants: c, input: "x", inputShape: [3, 6, 6], output: "logits")
-}
+import IGTestSupport
 
 final class ReferenceEngineTests: XCTestCase {
     func testForwardCapturesAndBatchesIndependently() throws {

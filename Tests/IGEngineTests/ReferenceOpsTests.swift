@@ -1,4 +1,5 @@
 import XCTest
+import IGTestSupport
 @testable import IGEngine
 
 /// Forward values of the reference ops on small hand-computable cases.

@@ -1,33 +1,6 @@
 import XCTest
 @testable import IGEngine
-
-/// A small deterministic generator so every test sees the same numbers.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-func randomTensor(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1...1) -> Tensor {
-    var g = SplitMix64(seed: seed)
-    return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &g) })
-}
-
-/// Values spread away from each other and from 0, so kinks (ReLU at 0, ties in
-/// max pooling, Clip bounds) are never within the finite-difference step.
-func spreadTensor(_ shape: [Int], seed: UInt64) -> Tensor {
-    var g = SplitMix64(seed: seed)
-    let n = shape.reduce(1, *)
-    var vals = (0..<n).map { Float($0 - n / 2) * 0.05 + 0.025 }
-    vals.shuffle(using: &g)
-    return Tensor(shape: shape, data: vals)
-}
+import IGTestSupport
 
 /// Checks an op's backward against central finite differences of
 /// L(x) = <dy, f(x)>, accumulated in Double: for random directions v,

@@ -2,6 +2,7 @@ import Foundation
 import IGEngine
 import IGFast
 import XCTest
+import IGTestSupport
 
 /// Timings, skipped unless IGCAM_BENCH=1 (they print, never assert times):
 ///   IGCAM_BENCH=1 swift test -c release --filter FastBenchTests

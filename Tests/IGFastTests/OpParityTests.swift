@@ -1,4 +1,5 @@
 import XCTest
+import IGTestSupport
 import IGEngine
 import IGFast
 

@@ -1,24 +1,7 @@
 import XCTest
 import IGEngine
 import IGFast
-
-/// A small deterministic generator so every test sees the same numbers.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-func randomTensor(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1...1) -> Tensor {
-    var g = SplitMix64(seed: seed)
-    return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &g) })
-}
+import IGTestSupport
 
 /// Builds a graph from `body` (reading "x") and appends a random linear head
 /// (Flatten + Gemm to `classes` logits) after tensor `last`, so every
@@ -70,29 +53,6 @@ func assertParity(_ graph: Graph, batches: [Int] = [1, 3], layers: [String], cap
             }
         }
     }
-}
-
-/// A small CNN: conv-bn-relu, a residual add, clip, pooling and a linear head
-/// (as in IGEngineTests).
-func tinyResidualNet(seed: UInt64 = 3) -> Graph {
-    let c: [String: Tensor] = [
-        "w1": randomTensor([4, 3, 3, 3], seed: seed), "b1": randomTensor([4], seed: seed + 1),
-        "s": randomTensor([4], seed: seed + 2, range: 0.5...1.5), "t": randomTensor([4], seed: seed + 3),
-        "w2": randomTensor([4, 4, 3, 3], seed: seed + 4),
-        "fc": randomTensor([5, 4], seed: seed + 5), "fcb": randomTensor([5], seed: seed + 6),
-    ]
-    let nodes = [
-        Node(name: "conv1", op: .conv(ConvAttributes(pads: [1, 1, 1, 1])), inputs: ["x", "w1", "b1"], output: "c1"),
-        Node(name: "bn1", op: .batchNorm, inputs: ["c1", "s", "t"], output: "bn1"),
-        Node(name: "relu1", op: .relu, inputs: ["bn1"], output: "r1"),
-        Node(name: "conv2", op: .conv(ConvAttributes(pads: [1, 1, 1, 1])), inputs: ["r1", "w2"], output: "c2"),
-        Node(name: "add", op: .add, inputs: ["c2", "r1"], output: "sum"),
-        Node(name: "relu2", op: .clip(min: 0, max: 6), inputs: ["sum"], output: "r2"),
-        Node(name: "gap", op: .globalAveragePool, inputs: ["r2"], output: "g"),
-        Node(name: "flat", op: .flatten(axis: 1), inputs: ["g"], output: "f"),
-        Node(name: "fc", op: .gemm(GemmAttributes(transB: true)), inputs: ["f", "fc", "fcb"], output: "logits"),
-    ]
-    return Graph(nodes: nodes, constants: c, input: "x", inputShape: [3, 6, 6], output: "logits")
 }
 
 /// A VGG-like stack: conv-relu pairs (fusable), max pooling, a 2-layer
