@@ -155,20 +155,11 @@ func describe(_ e: Explanation, model: Model) -> [String: Any] {
     return d
 }
 
-/// The region of the original image that the network saw (the whole image
-/// for stretch, the centre crop for crop), in image pixels.
-func inputRegion(_ img: RGBImage, _ p: Preprocessing) -> (x: Int, y: Int, width: Int, height: Int) {
-    guard p.resize == .crop else { return (0, 0, img.width, img.height) }
-    // The shorter side is scaled to the target, then the centre is cut out.
-    let s = max(Double(p.width) / Double(img.width), Double(p.height) / Double(img.height))
-    let w = min(img.width, Int((Double(p.width) / s).rounded()))
-    let h = min(img.height, Int((Double(p.height) / s).rounded()))
-    return ((img.width - w) / 2, (img.height - h) / 2, w, h)
-}
-
 /// The heatmap over the part of the image the network saw, at the image's resolution.
 func overlayOnImage(_ img: RGBImage, model: Model, explanation e: Explanation, colorMap: ColorMap, opacity: Float) -> RGBImage {
-    let r = inputRegion(img, model.preprocessing)
+    let p = model.preprocessing
+    let r = inputRegion(imageWidth: img.width, imageHeight: img.height, resize: p.resize,
+                        inputHeight: p.height, inputWidth: p.width)
     var region = RGBImage(width: r.width, height: r.height)
     for y in 0..<r.height { for x in 0..<r.width { region.setPixel(x: x, y: y, img.pixel(x: r.x + x, y: r.y + y)) } }
     return overlay(image: region, map: e.map, mapWidth: e.width, mapHeight: e.height, colorMap: colorMap, opacity: opacity)

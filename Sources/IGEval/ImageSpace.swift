@@ -7,15 +7,8 @@ import IGImaging
 /// on this map and the annotation's mask at the image's size.
 public func imageSpaceMap(_ raw: [Float], height h: Int, width w: Int, imageWidth: Int, imageHeight: Int,
                           resize: ResizeMode, inputHeight: Int, inputWidth: Int) -> [Float] {
-    let rect: (x: Int, y: Int, width: Int, height: Int)
-    switch resize {
-    case .stretch:
-        rect = (0, 0, imageWidth, imageHeight)
-    case .crop:
-        let r = cropGeometry(imageWidth: imageWidth, imageHeight: imageHeight, width: inputWidth, height: inputHeight).sourceRect
-        let x0 = max(0, Int(r.x.rounded())), y0 = max(0, Int(r.y.rounded()))
-        rect = (x0, y0, min(imageWidth - x0, Int(r.width.rounded())), min(imageHeight - y0, Int(r.height.rounded())))
-    }
+    let rect = inputRegion(imageWidth: imageWidth, imageHeight: imageHeight, resize: resize,
+                           inputHeight: inputHeight, inputWidth: inputWidth)
     let up = upsampleBilinear(raw.map { max($0, 0) }, height: h, width: w, toHeight: rect.height, toWidth: rect.width)
     if rect.width == imageWidth && rect.height == imageHeight { return up }
     var out = [Float](repeating: 0, count: imageWidth * imageHeight)

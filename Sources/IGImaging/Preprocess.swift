@@ -106,3 +106,15 @@ public func preprocess(_ img: RGBImage, height: Int, width: Int, mode: ResizeMod
     }
     return out
 }
+
+/// The rectangle of the original image that a model input covers, in whole
+/// image pixels: all of it for `stretch`, the source rectangle of the centre
+/// crop (`cropGeometry(...).sourceRect`, rounded) for `crop`. Maps over the
+/// model input are drawn and scored on this rectangle.
+public func inputRegion(imageWidth: Int, imageHeight: Int, resize: ResizeMode,
+                        inputHeight: Int, inputWidth: Int) -> (x: Int, y: Int, width: Int, height: Int) {
+    guard resize == .crop else { return (0, 0, imageWidth, imageHeight) }
+    let r = cropGeometry(imageWidth: imageWidth, imageHeight: imageHeight, width: inputWidth, height: inputHeight).sourceRect
+    let x0 = max(0, Int(r.x.rounded())), y0 = max(0, Int(r.y.rounded()))
+    return (x0, y0, min(imageWidth - x0, Int(r.width.rounded())), min(imageHeight - y0, Int(r.height.rounded())))
+}
