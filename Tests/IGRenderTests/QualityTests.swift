@@ -56,10 +56,8 @@ final class QualityTests: XCTestCase {
             wall.sort(); cpu.sort()
             XCTAssertEqual(grid?.cells.count, 12000)
             print(String(format: "render 400x300 -> 200x60 blocks %@: thread CPU median %.2f ms (min %.2f); wall median %.2f ms (min %.2f)", label, cpu[4], cpu[0], wall[4], wall[0]))
-            #if !DEBUG
-            // CPU time of this thread: the machine is shared, wall time is not ours.
-            XCTAssertLessThan(cpu[4], 30, label)
-            #endif
+            // Printed, not asserted: tests never assert times (even CPU time moves with the
+            // machine's load); docs/RENDERING.md records the measurements.
         }
         let c0 = threadCPUms()
         _ = try Palette.kMeans(img, count: 240)
