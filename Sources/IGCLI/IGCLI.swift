@@ -25,9 +25,18 @@ public enum IGCLI {
             Igcam.exit(withError: e)
         } catch let e as ExitCode {
             Igcam.exit(withError: e)
+        } catch where isArgumentParserError(error) {
+            // `igcam --help`, `igcam help explain`: ArgumentParser hands back a help command whose
+            // run() throws its own (internal) error type; it alone knows how to print it.
+            Igcam.exit(withError: error)
         } catch {
             fail("\(error)")
         }
+    }
+
+    /// True for the errors ArgumentParser throws (help and usage requests, parse errors).
+    static func isArgumentParserError(_ error: Error) -> Bool {
+        String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
     /// Prints `igcam: error: MESSAGE` to stderr and exits 1.

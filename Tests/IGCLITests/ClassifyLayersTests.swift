@@ -72,3 +72,20 @@ final class ClassifyLayersTests: XCTestCase {
         XCTAssertTrue(aliases.contains { $0.hasPrefix("_blocks.") }, "\(aliases.prefix(10))")
     }
 }
+
+/// Every command documents itself: `--help` prints usage on stdout and exits 0.
+final class HelpTests: XCTestCase {
+    func testHelpForTheRootAndEveryCommand() throws {
+        let dir = try makeTempDir(self)
+        let root = try Igcam.ok(["--help"], cwd: dir)
+        XCTAssertTrue(root.stdout.contains("USAGE: igcam"), root.summary)
+        for sub in ["view", "classify", "layers", "explain", "evaluate", "score", "bench"] {
+            XCTAssertTrue(root.stdout.contains(sub), "root help does not list \(sub): \(root.summary)")
+            let r = try Igcam.ok([sub, "--help"], cwd: dir)
+            XCTAssertTrue(r.stdout.contains("USAGE: igcam \(sub)"), r.summary)
+            XCTAssertFalse(r.stderr.contains("error"), r.summary)
+        }
+        let viaHelp = try Igcam.ok(["help", "explain"], cwd: dir)
+        XCTAssertTrue(viaHelp.stdout.contains("--method"), viaHelp.summary)
+    }
+}
