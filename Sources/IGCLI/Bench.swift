@@ -9,8 +9,10 @@ struct Bench: ParsableCommand {
         abstract: "Time the engine: forward, forward + backward to the target layer, or one explanation per run.",
         discussion: """
             One warm-up run, then --runs timed runs on a real photo (the first bundled one unless --image). \
-            Prints min and median milliseconds. tools/bench_vs_pytorch.py runs the same work in PyTorch, \
-            interleaved, and prints the ratios.
+            Prints min and median milliseconds. With --method, each run is what `igcam explain` does: \
+            the explanation of --class, or of the top-1 class found by the method's own first pass. \
+            tools/bench_vs_pytorch.py and tools/bench_methods.py run the same work in PyTorch and print \
+            the ratios.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -39,11 +41,13 @@ struct Bench: ParsableCommand {
                                   "layer": layer, "backend": modelOptions.backend]
         if !selection.method.isEmpty {
             let options = try selection.options()
-            // The class is chosen once, outside the timing: each run times the method alone.
-            let cls = try selection.classIndex(model, Explainer(model: model, image: img))
+            // Each run times what `igcam explain` does: with --class, the method alone; without,
+            // the method with its default class (which one-pass methods find in the same pass).
+            let given = try selection.class.map { try model.resolveClass($0) }
             for m in try selection.methods() {
                 let t = try time(runs) {
                     let ex = Explainer(model: model, image: img)
+                    let cls = try given ?? ex.defaultClass(for: m, layer: layer)
                     _ = try ex.explain(m, layer: layer, classIndex: cls, options: options)
                 }
                 doc[m.rawValue] = t.json

@@ -43,9 +43,10 @@ struct ExplainSelection: ParsableArguments {
         return ExplainOptions(steps: steps, baseline: b, reading: r)
     }
 
-    func classIndex(_ model: Model, _ ex: Explainer) throws -> Int {
+    /// The class given, or the top-1 prediction found by `method`'s first pass.
+    func classIndex(_ model: Model, _ ex: Explainer, method: Method, layer: String) throws -> Int {
         if let c = self.class { return try model.resolveClass(c) }
-        return try ex.top(1)[0].classIndex
+        return try ex.defaultClass(for: method, layer: layer)
     }
 }
 
@@ -95,7 +96,7 @@ struct Explain: ParsableCommand {
         let model = try modelOptions.load()
         let layer = try model.layer(selection.layer)
         let ex = Explainer(model: model, image: img)
-        let cls = try selection.classIndex(model, ex)
+        let cls = try selection.classIndex(model, ex, method: methods[0], layer: layer)
         var docs = [[String: Any]]()
         // Compute every method first, then write: a failing method leaves no files behind.
         let explanations = try methods.map { try ex.explain($0, layer: layer, classIndex: cls, options: options) }

@@ -13,6 +13,7 @@ public protocol InferenceEngine: AnyObject, Sendable {
 
     /// Forward, then backward of `sum_n output[n, classes[n]]` down to `layer`
     /// only (never to the input or the weights unless `layer` is the input).
+    /// A class may be `topPrediction`: that item's own top-1 class.
     func gradient(_ input: Tensor, layer: String, classes: [Int], capture: Set<String>) throws -> GradientResult
 
     /// Runs only the nodes after `layer`, starting from `activation`
@@ -50,14 +51,27 @@ extension InferenceEngine {
     }
 }
 
-/// The seed of a backward pass: one-hot on class `classes[n]` for item n.
-public func oneHotSeed(outputShape: [Int], classes: [Int]) throws -> Tensor {
+/// A class of `topPrediction` in `gradient(_:layer:classes:capture:)` stands
+/// for the item's own top-1 class, picked from its output after the forward:
+/// the default explanation then costs one pass, not a forward to find the
+/// class and a second one to explain it.
+public let topPrediction = -1
+
+/// The seed of a backward pass: one-hot on class `classes[n]` for item n
+/// (`topPrediction`: the index of item n's largest output, the first on ties).
+public func oneHotSeed(output: Tensor, classes: [Int]) throws -> Tensor {
+    let outputShape = output.shape
     guard outputShape.count >= 2, classes.count == outputShape[0] else {
         throw EngineError("need one class per batch item: \(classes.count) classes for output \(outputShape)")
     }
     let k = outputShape.dropFirst().reduce(1, *)
     var seed = Tensor(zeros: outputShape)
-    for (n, c) in classes.enumerated() {
+    for (n, c0) in classes.enumerated() {
+        var c = c0
+        if c == topPrediction {
+            let row = output.data[n * k ..< (n + 1) * k]
+            c = row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) }! - n * k
+        }
         guard c >= 0, c < k else { throw EngineError("class \(c) is out of range 0..<\(k)") }
         seed.data[n * k + c] = 1
     }

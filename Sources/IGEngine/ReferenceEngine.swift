@@ -57,7 +57,7 @@ public final class ReferenceEngine: InferenceEngine, @unchecked Sendable {
         var values = [graph.input: input]
         try run(needed.sorted(), values: &values, keep: keep)
         let output = try value(graph.output, values)
-        let grads = try backward(values: values, nodes: back, seed: oneHotSeed(outputShape: output.shape, classes: classes), to: layer)
+        let grads = try backward(values: values, nodes: back, seed: oneHotSeed(output: output, classes: classes), to: layer)
         return GradientResult(output: output, activation: try value(layer, values), gradient: grads,
                               captured: try Dictionary(uniqueKeysWithValues: capture.map { ($0, try value($0, values)) }))
     }

@@ -56,6 +56,26 @@ public final class Explainer: @unchecked Sendable {
     /// Top-k predictions on the image.
     public func top(_ k: Int) throws -> [Prediction] { model.top(try logits(), k: k)[0] }
 
+    /// The class to explain when none is given: the top-1 prediction, found
+    /// by the first pass `method` makes anyway. For a one-pass method the
+    /// gradient call picks the class itself after its forward, so the
+    /// default explanation costs one pass instead of a forward plus a pass.
+    public func defaultClass(for method: Method, layer: String) throws -> Int {
+        if let l = locked({ logitsCache }) { return model.top(l, k: 1)[0][0].classIndex }
+        if CAM.onePass(method) != nil {
+            let r = try model.engine.gradient(input, layer: layer, classes: [topPrediction], capture: [])
+            let cls = model.top(r.output, k: 1)[0][0].classIndex
+            // The seed and the ranking both take the first of equal logits: the gradient is cls's.
+            locked {
+                if logitsCache == nil { logitsCache = r.output }
+                gradientCache[GradientKey(layer: layer, classIndex: cls)] = (r.activation, r.gradient)
+            }
+            return cls
+        }
+        if method == .scoreCAM || method == .ablationCAM { _ = try forwardAtImage(layer: layer) }
+        return try top(1)[0].classIndex
+    }
+
     /// Explains `classIndex` at `layer` (an exact tensor name; see Model.layer).
     public func explain(_ method: Method, layer: String, classIndex: Int, options: ExplainOptions = ExplainOptions(),
                         progress: ProgressHandler? = nil, cancel: CancellationToken? = nil) throws -> Explanation {

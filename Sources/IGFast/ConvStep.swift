@@ -2,8 +2,9 @@ import CDNNL
 import Foundation
 import IGEngine
 
-/// Convolution (groups, depthwise, stride, padding, dilation) with bias and
-/// a fused ReLU/Clip post-op. All layouts are `any`: oneDNN picks its blocked
+/// Convolution (groups, depthwise, stride, padding, dilation) with bias, a
+/// fused residual Add (oneDNN's sum post-op: the output buffer starts as the
+/// residual) and a fused ReLU/Clip post-op. All layouts are `any`: oneDNN picks its blocked
 /// formats; weights are reordered once into the preferred layout and kept.
 final class ConvStep: Step {
     let node: Node
@@ -20,13 +21,18 @@ final class ConvStep: Step {
     private let activationBackward: FusedActivationBackward
     private var bwdPrim: Prim?
     private var bwdWeights: DMem?
+    /// The residual's buffer may become the output (its value dies here).
+    let residualInPlace: Bool
 
-    init(_ node: Node, _ a: ConvAttributes, x: DMem, graph: Graph, cache: WeightCache, stream: Stream) throws {
+    init(_ node: Node, _ a: ConvAttributes, x: DMem, graph: Graph, cache: WeightCache, stream: Stream,
+         residualInPlace: Bool = false) throws {
         guard node.inputs.count >= 2, let w = graph.constants[node.inputs[1]] else {
             throw EngineError("weights are not a constant")
         }
-        let b = node.inputs.count > 2 ? graph.constants[node.inputs[2]] : nil
-        if node.inputs.count > 2 && b == nil { throw EngineError("bias is not a constant") }
+        let hasBias = a.hasBias(inputs: node.inputs.count)
+        let b = hasBias ? graph.constants[node.inputs[2]] : nil
+        if hasBias && b == nil { throw EngineError("bias is not a constant") }
+        if a.residual, graph.constants[node.inputs[node.inputs.count - 1]] != nil { throw EngineError("constant residual") }
         let xs = x.dims
         guard xs.count == 4, w.rank == 4, a.group >= 1, xs[1] % a.group == 0, w.shape[0] % a.group == 0,
               w.shape[1] * a.group == xs[1] else {
@@ -35,7 +41,7 @@ final class ConvStep: Step {
         let oh = (xs[2] + a.pads[0] + a.pads[2] - a.dilations[0] * (w.shape[2] - 1) - 1) / a.strides[0] + 1
         let ow = (xs[3] + a.pads[1] + a.pads[3] - a.dilations[1] * (w.shape[3] - 1) - 1) / a.strides[1] + 1
         guard oh > 0, ow > 0 else { throw EngineError("empty output") }
-        self.node = node; self.attrs = a; activationBackward = FusedActivationBackward(a.activation); self.xShape = xs; self.wShape = w.shape; self.cache = cache
+        self.node = node; self.attrs = a; self.residualInPlace = residualInPlace; activationBackward = FusedActivationBackward(a.activation); self.xShape = xs; self.wShape = w.shape; self.cache = cache
         let g = a.group
         let wDims = g == 1 ? w.shape : [g, w.shape[0] / g, w.shape[1], w.shape[2], w.shape[3]]
         var src = try anyMD(xs), wmd = try anyMD(wDims), dst = try anyMD([xs[0], w.shape[0], oh, ow])
@@ -49,7 +55,7 @@ final class ConvStep: Step {
                       "convolution descriptor")
         }
         let post = fusedActivation(a.activation).map { ($0.alg, $0.alpha, $0.beta) }
-        let attr = try Attr(postEltwise: post)
+        let attr = try Attr(postSum: a.residual, postEltwise: post)
         fwd = try Prim(desc, attr: attr.attr, "convolution")
         srcMD = fwd.md(dnnl_query_src_md)
         dstMD = fwd.md(dnnl_query_dst_md)
@@ -65,11 +71,30 @@ final class ConvStep: Step {
 
     func forward(_ ctx: RunContext) throws {
         let x = try convert(try ctx.value(node.inputs[0]), to: srcMD, ctx.stream)
-        let y = try DMem(dstMD)
+        let y = attrs.residual ? try residualOutput(ctx) : try DMem(dstMD)
         var args: [(Int32, DMem)] = [(DNNL_ARG_SRC, x), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, y)]
         if let bias { args.append((DNNL_ARG_BIAS, bias)) }
         try fwd.execute(ctx.stream, args, "convolution")
         ctx.values[node.output] = y
+    }
+
+    /// The output buffer holding the residual, which the sum post-op adds to:
+    /// the residual's own buffer when its value dies here and nothing else
+    /// holds it, else a copy in the output's layout.
+    private func residualOutput(_ ctx: RunContext) throws -> DMem {
+        let name = node.inputs[node.inputs.count - 1]
+        guard dimsOf(dstMD) == (try ctx.value(name)).dims else {
+            throw EngineError("residual '\(name)' has shape \(try ctx.value(name).dims), the output \(dimsOf(dstMD))")
+        }
+        if residualInPlace, var r = ctx.values.removeValue(forKey: name) {
+            if mdEqual(r.md, dstMD), isKnownUniquelyReferenced(&r) { return r }
+            ctx.values[name] = r
+        }
+        let r = try ctx.value(name)
+        if !mdEqual(r.md, dstMD) { return try convert(r, to: dstMD, ctx.stream) }
+        let y = try DMem(dstMD)
+        y.floats.update(from: r.floats, count: y.floatCount)
+        return y
     }
 
     private func backwardPrimitive(_ stream: Stream, _ graph: Graph) throws -> (Prim, DMem) {
@@ -111,11 +136,12 @@ final class ConvStep: Step {
     }
 
     func backward(_ ctx: RunContext, dy: DMem, wrt: Int) throws -> DMem {
-        guard wrt == 0 else { throw EngineError("no gradient with respect to input \(wrt)") }
         var d = dy
         if attrs.activation != .none {
             d = try activationBackward.run(y: try ctx.value(node.output), dy: dy, ctx.stream)
         }
+        if attrs.residual && wrt == node.inputs.count - 1 { return d }   // the fused residual: passed through
+        guard wrt == 0 else { throw EngineError("no gradient with respect to input \(wrt)") }
         let (p, w) = try backwardPrimitive(ctx.stream, ctx.graph)
         let dd = try convert(d, to: p.md(dnnl_query_diff_dst_md), ctx.stream)
         let dx = try DMem(p.md(dnnl_query_diff_src_md))

@@ -238,16 +238,22 @@ final class Prim: @unchecked Sendable {
 /// Primitive attributes with an optional eltwise post-op.
 final class Attr {
     let attr: OpaquePointer
-    init(postEltwise: (dnnl_alg_kind_t, Float, Float)?) throws {
+    /// - Parameters:
+    ///   - postSum: first add the destination's previous contents (scale 1).
+    ///   - postEltwise: then apply this activation.
+    init(postSum: Bool = false, postEltwise: (dnnl_alg_kind_t, Float, Float)?) throws {
         var a: OpaquePointer?
         try check(dnnl_primitive_attr_create(&a), "attribute creation")
         attr = a!
         try check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode")
-        if let (alg, alpha, beta) = postEltwise {
+        if postSum || postEltwise != nil {
             var po: OpaquePointer?
             try check(dnnl_post_ops_create(&po), "post-ops creation")
             defer { dnnl_post_ops_destroy(po) }
-            try check(dnnl_post_ops_append_eltwise(po, 1, alg, alpha, beta), "eltwise post-op")
+            if postSum { try check(dnnl_post_ops_append_sum(po, 1), "sum post-op") }
+            if let (alg, alpha, beta) = postEltwise {
+                try check(dnnl_post_ops_append_eltwise(po, 1, alg, alpha, beta), "eltwise post-op")
+            }
             try check(dnnl_primitive_attr_set_post_ops(attr, po), "setting post-ops")
         }
     }

@@ -69,8 +69,8 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let p = plans[key] { return p }
-        let (g, adds) = fuse(graph, keep: key.keep)
-        let p = try CompiledPlan(graph: g, addActivations: adds, backwardTo: layer, weights: weights)
+        let f = fuse(graph, keep: key.keep, backwardTo: layer)
+        let p = try CompiledPlan(f, backwardTo: layer, weights: weights)
         plans[key] = p
         return p
     }
@@ -151,7 +151,7 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         let profiler = Profiler("gradient N=\(input.shape[0]) to \(layer)")
         try run(cp, needed.sorted(), ctx, keep: keep, backward: cp.training, profiler: profiler)
         let output = try ctx.tensor(graph.output)
-        let seed = try oneHotSeed(outputShape: output.shape, classes: classes)
+        let seed = try oneHotSeed(output: output, classes: classes)
 
         let onPath = Set(back.map { cp.graph.nodes[$0].output }).union([layer])
         var grads = [graph.output: try DMem.from(seed)]
@@ -199,19 +199,66 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
     }
 }
 
-/// Folds a ReLU/Clip into the Conv, Gemm or two-activation Add before it
-/// when the intermediate tensor has that single reader and is not requested.
-/// Conv and Gemm carry the activation in their attributes; a fused Add is
-/// returned by node name (its step applies it as a oneDNN post-op).
-func fuse(_ g: Graph, keep: Set<String>) -> (graph: Graph, addActivations: [String: Activation]) {
+/// The graph a plan runs, after fusion, and what the steps need to know about it.
+struct FusedGraph {
+    var graph: Graph
+    /// Add nodes with a ReLU/Clip fused after them, by node name.
+    var addActivations: [String: Activation]
+    /// Conv nodes (by name) with a fused residual whose value dies at that
+    /// node: the convolution may accumulate into the residual's buffer.
+    var inPlaceResiduals: Set<String>
+}
+
+/// Fuses, for a plan that keeps `keep` and runs backward over the nodes after
+/// `layer` (if any):
+/// - a residual Add into the Conv that produces one of its operands (oneDNN's
+///   sum post-op: the convolution accumulates onto the other operand), when that
+///   Conv output has the Add as its only reader and neither node is on the
+///   backward path; the fused node sits where the Add was;
+/// - a ReLU/Clip into the Conv, Gemm, fused Conv+Add or two-activation Add
+///   before it, when the intermediate has that single reader and is not kept.
+/// Conv and Gemm carry these in their attributes; a fused Add is returned by
+/// node name (its step applies the activation as a oneDNN post-op).
+func fuse(_ g: Graph, keep: Set<String>, backwardTo layer: String? = nil) -> FusedGraph {
     let p = GraphPlan(g)
+    var shapes = g.shapes
+    if shapes.isEmpty {
+        var copy = g
+        if (try? copy.inferShapes()) != nil { shapes = copy.shapes }
+    }
+    let onBackward = Set((layer.flatMap { try? p.backwardNodes(to: $0) }) ?? [])
+
+    // Residual adds: add index -> (conv index, residual tensor).
+    var residualAdds = [Int: (conv: Int, residual: String)]()
+    var fusedConvs = Set<Int>()
+    for (j, n) in g.nodes.enumerated() where n.op == .add && n.inputs.count == 2 && !onBackward.contains(j) {
+        guard n.inputs.allSatisfy({ g.constants[$0] == nil }), !keep.contains(n.inputs[0]) || !keep.contains(n.inputs[1]),
+              let s0 = shapes[n.inputs[0]], s0 == shapes[n.inputs[1]] else { continue }
+        let candidates = (0..<2).compactMap { q -> (q: Int, i: Int)? in
+            let x = n.inputs[q]
+            guard !keep.contains(x), let i = p.producer[x], !onBackward.contains(i), p.consumers[x] == [j],
+                  case .conv(let a) = g.nodes[i].op, a.activation == .none, !a.residual else { return nil }
+            return (q, i)
+        }
+        guard let c = candidates.max(by: { $0.i < $1.i }), n.inputs[0] != n.inputs[1] else { continue }
+        residualAdds[j] = (c.i, n.inputs[1 - c.q])
+        fusedConvs.insert(c.i)
+    }
+
     var nodes = [Node]()
     var skip = Set<Int>()
     var adds = [String: Activation]()
-    for (i, n) in g.nodes.enumerated() where !skip.contains(i) {
+    var inPlace = Set<String>()
+    for (i, n) in g.nodes.enumerated() where !skip.contains(i) && !fusedConvs.contains(i) {
         var node = n
-        if !keep.contains(n.output), let readers = p.consumers[n.output], readers.count == 1, let j = readers.first,
-           g.nodes[j].inputs == [n.output] {
+        if let (ci, r) = residualAdds[i], case .conv(var a) = g.nodes[ci].op {
+            a.residual = true
+            let conv = g.nodes[ci]
+            node = Node(name: conv.name, op: .conv(a), inputs: conv.inputs + [r], output: n.output)
+            if !keep.contains(r), r != g.input, (p.consumers[r] ?? []).allSatisfy({ $0 <= i }) { inPlace.insert(conv.name) }
+        }
+        if !keep.contains(node.output), let readers = p.consumers[node.output], readers.count == 1, let j = readers.first,
+           g.nodes[j].inputs == [node.output] {
             let act: Activation?
             switch g.nodes[j].op {
             case .relu: act = .relu
@@ -219,18 +266,18 @@ func fuse(_ g: Graph, keep: Set<String>) -> (graph: Graph, addActivations: [Stri
             default: act = nil
             }
             if let act {
-                switch n.op {
+                switch node.op {
                 case .conv(var a) where a.activation == .none:
                     a.activation = act
-                    node = Node(name: n.name, op: .conv(a), inputs: n.inputs, output: g.nodes[j].output)
+                    node = Node(name: node.name, op: .conv(a), inputs: node.inputs, output: g.nodes[j].output)
                     skip.insert(j)
                 case .gemm(var a) where a.activation == .none:
                     a.activation = act
-                    node = Node(name: n.name, op: .gemm(a), inputs: n.inputs, output: g.nodes[j].output)
+                    node = Node(name: node.name, op: .gemm(a), inputs: node.inputs, output: g.nodes[j].output)
                     skip.insert(j)
-                case .add where n.inputs.count == 2 && n.inputs.allSatisfy({ g.constants[$0] == nil }):
-                    adds[n.name] = act
-                    node = Node(name: n.name, op: n.op, inputs: n.inputs, output: g.nodes[j].output)
+                case .add where node.inputs.count == 2 && node.inputs.allSatisfy({ g.constants[$0] == nil }):
+                    adds[node.name] = act
+                    node = Node(name: node.name, op: node.op, inputs: node.inputs, output: g.nodes[j].output)
                     skip.insert(j)
                 default: break
                 }
@@ -240,7 +287,7 @@ func fuse(_ g: Graph, keep: Set<String>) -> (graph: Graph, addActivations: [Stri
     }
     var out = g
     out.nodes = nodes
-    return (out, adds)
+    return FusedGraph(graph: out, addActivations: adds, inPlaceResiduals: inPlace)
 }
 
 /// One compiled graph: the fused node list and its steps, built on first
@@ -253,12 +300,16 @@ final class CompiledPlan: @unchecked Sendable {
     let weights: WeightCache
     /// Add nodes with a ReLU/Clip fused after them (see `fuse`).
     let addActivations: [String: Activation]
+    /// Conv nodes whose fused residual may be overwritten (see `fuse`).
+    let inPlaceResiduals: Set<String>
     private var steps: [Step?]
     private let lock = NSLock()
 
-    init(graph: Graph, addActivations: [String: Activation] = [:], backwardTo layer: String?, weights: WeightCache) throws {
+    init(_ fused: FusedGraph, backwardTo layer: String?, weights: WeightCache) throws {
+        let graph = fused.graph
         self.graph = graph
-        self.addActivations = addActivations
+        self.addActivations = fused.addActivations
+        self.inPlaceResiduals = fused.inPlaceResiduals
         self.weights = weights
         let p = GraphPlan(graph)
         let back = try layer.map { try p.backwardNodes(to: $0) } ?? []
@@ -306,7 +357,8 @@ final class CompiledPlan: @unchecked Sendable {
         do {
             switch node.op {
             case .conv(let a):
-                return try ConvStep(node, a, x: x0(), graph: graph, cache: weights, stream: ctx.stream)
+                return try ConvStep(node, a, x: x0(), graph: graph, cache: weights, stream: ctx.stream,
+                                    residualInPlace: inPlaceResiduals.contains(node.name))
             case .relu, .clip, .leakyRelu, .sigmoid, .hardSwish:
                 return try EltwiseStep(node, x: x0(), training: training)
             case .maxPool, .averagePool, .globalAveragePool:

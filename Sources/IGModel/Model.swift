@@ -158,7 +158,7 @@ public final class Model: @unchecked Sendable {
         return (0..<n).map { i in
             let row = Array(logits.data[i * c ..< (i + 1) * c])
             let probs = softmax(row)
-            return row.indices.sorted { row[$0] > row[$1] }.prefix(max(1, k)).map {
+            return row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }.prefix(max(1, k)).map {
                 Prediction(classIndex: $0, label: label($0), probability: probs[$0], logit: row[$0])
             }
         }

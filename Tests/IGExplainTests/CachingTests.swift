@@ -26,6 +26,20 @@ final class CachingTests: XCTestCase {
         for i in 0..<16 { XCTAssertEqual(e16.map[i], fresh.map[i], accuracy: 1e-6) }
     }
 
+    /// Without a class, a one-pass method finds the top-1 class in its own pass: the gradient
+    /// for that class is cached by it and the explanation equals the explicit one.
+    func testDefaultClassOfAOnePassMethodCostsNoExtraPass() throws {
+        let model = SensitivityDemo.convModel()
+        let ex = Explainer(model: model, pixels: SensitivityDemo.image)
+        let cls = try ex.defaultClass(for: .gradCAM, layer: "A")
+        let other = Explainer(model: model, pixels: SensitivityDemo.image)
+        XCTAssertEqual(cls, try other.top(1)[0].classIndex)
+        XCTAssertNotNil(ex.gradientCache[GradientKey(layer: "A", classIndex: cls)])
+        XCTAssertNotNil(ex.logitsCache)
+        XCTAssertEqual(try ex.explain(.gradCAM, layer: "A", classIndex: cls).map,
+                       try other.explain(.gradCAM, layer: "A", classIndex: cls).map)
+    }
+
     func testReadingSwitchIsFreeAndAuthorsIncludesTheBaseline() throws {
         let ex = Explainer(model: SensitivityDemo.convModel(), pixels: SensitivityDemo.image)
         _ = try ex.explain(.integratedGradCAM, layer: "A", classIndex: 0, options: ExplainOptions(steps: 4))

@@ -9,18 +9,55 @@ final class NetParityTests: XCTestCase {
         try assertParity(tinyResidualNet(), layers: ["r1", "r2", "c1"], capture: ["c2"], what: "tiny residual")
     }
 
-    /// The residual Add with the Clip after it runs as one oneDNN binary with
-    /// an eltwise post-op (forward and backward through it), unless the sum
-    /// itself is captured or targeted.
-    func testResidualAddFusesItsActivation() throws {
+    /// The residual Add and the Clip after it fold into the convolution that feeds the Add
+    /// (a sum post-op, accumulating onto the other operand in place) in forward-only parts; on
+    /// the backward path, or when the conv output is requested, the Add stays a oneDNN binary
+    /// with the Clip as its post-op.
+    func testResidualAddFusesIntoTheConvAndItsActivationIntoTheAdd() throws {
         let g = tinyResidualNet(seed: 21)
         let fast = try FastEngine(graph: g)
-        try assertParity(g, layers: ["r1", "c2"], engine: fast, what: "fused add+clip")
-        XCTAssertEqual(fast.stepKinds(batch: 3)["add"], "Add")
-        XCTAssertNil(fast.stepKinds(batch: 3)["relu2"])
+        try assertParity(g, layers: ["r1", "c2"], engine: fast, what: "fused conv+add+clip")
+        let fwd = fast.stepKinds(batch: 3)
+        XCTAssertEqual(fwd["conv2"], "Conv")
+        XCTAssertNil(fwd["add"]); XCTAssertNil(fwd["relu2"])
+        // Backward from the logits to c2 passes through the Add: it is not folded into conv2.
+        XCTAssertEqual(fast.stepKinds(batch: 3, layer: "c2")["add"], "Add")
         XCTAssertNil(fast.stepKinds(batch: 3, layer: "c2")["relu2"])
-        try assertParity(g, batches: [2], layers: ["sum"], engine: fast, what: "unfused add, clip")
+        XCTAssertEqual(fast.stepKinds(batch: 3, layer: "r1")["add"], "Add")
+        // The sum itself as the target: folded into conv2 (before the layer), the Clip runs alone.
+        try assertParity(g, batches: [2], layers: ["sum"], engine: fast, what: "conv+add, clip")
         XCTAssertEqual(fast.stepKinds(batch: 2, layer: "sum")["relu2"], "Clip")
+        XCTAssertNil(fast.stepKinds(batch: 2, layer: "sum")["add"])
+    }
+
+    /// The residual's buffer is reused only when its value dies at the Add: a captured residual,
+    /// or one read again later, is copied, and keeps its value.
+    func testFusedResidualIsCopiedWhenStillNeeded() throws {
+        let g = tinyResidualNet(seed: 23)
+        try assertParity(g, layers: ["r2"], capture: ["r1"], what: "captured residual")
+        var g2 = g
+        g2.nodes.insert(Node(name: "again", op: .add, inputs: ["r2", "r1"], output: "r3"), at: 6)
+        g2.nodes[7] = Node(name: "gap", op: .globalAveragePool, inputs: ["r3"], output: "g")
+        let fast = try FastEngine(graph: g2)
+        try assertParity(g2, layers: ["r3"], engine: fast, what: "residual read after the add")
+        XCTAssertNil(fast.stepKinds(batch: 3)["add"])
+        XCTAssertEqual(fast.stepKinds(batch: 3)["again"], "Add")
+    }
+
+    /// `topPrediction` seeds each item with its own argmax class, in both engines.
+    func testTopPredictionSeedPicksEachItemsArgmax() throws {
+        let g = tinyResidualNet(seed: 5)
+        let x = randomTensor([4, 3, 6, 6], seed: 9)
+        let engines: [InferenceEngine] = [try FastEngine(graph: g), ReferenceEngine(graph: g)]
+        for engine in engines {
+            let top = try engine.gradient(x, layer: "r1", classes: [Int](repeating: topPrediction, count: 4), capture: [])
+            let out = top.output, k = out.count / 4
+            let argmax = (0..<4).map { n in (0..<k).max { out.data[n * k + $0] < out.data[n * k + $1] }! }
+            XCTAssertGreaterThan(Set(argmax).count, 1, "the items should not all share a class: \(argmax)")
+            let explicit = try engine.gradient(x, layer: "r1", classes: argmax, capture: [])
+            XCTAssertEqual(top.gradient.data, explicit.gradient.data, "\(type(of: engine))")
+            XCTAssertNotEqual(top.gradient.data, try engine.gradient(x, layer: "r1", classes: argmax.map { ($0 + 1) % k }, capture: []).gradient.data)
+        }
     }
 
     func testTinyVGGGradientsToMiddleAndLateLayers() throws {

@@ -8,7 +8,9 @@ public enum ReferenceOps {
             return x[i]
         }
         switch op {
-        case .conv(let a): return try RefConv.forward(arg(0), arg(1), x.count > 2 ? x[2] : nil, a)
+        case .conv(let a):
+            return try RefConv.forward(arg(0), arg(1), a.hasBias(inputs: x.count) ? x[2] : nil, a,
+                                       residual: a.residual ? x.last : nil)
         case .batchNorm: return try RefElementwise.channelAffine(arg(0), scale: arg(1), shift: arg(2))
         case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish: return RefElementwise.unaryForward(op, try arg(0))
         case .add, .sub, .mul, .div: return try RefElementwise.binaryForward(op, arg(0), arg(1))
@@ -34,8 +36,9 @@ public enum ReferenceOps {
     public static func backward(_ op: Op, _ x: [Tensor], y: Tensor, dy: Tensor, wrt: Int) throws -> Tensor {
         switch op {
         case .conv(let a):
-            guard wrt == 0 else { break }
             let d = RefElementwise.activationBackward(a.activation, y: y, dy: dy)
+            if a.residual && wrt == x.count - 1 { return d }   // the fused residual: passed through
+            guard wrt == 0 else { break }
             return try RefConv.backwardData(d, xShape: x[0].shape, x[1], a)
         case .batchNorm:
             guard wrt == 0 else { break }
