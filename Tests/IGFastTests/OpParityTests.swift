@@ -125,6 +125,27 @@ final class OpParityTests: XCTestCase {
         }
     }
 
+    /// A VGG-like classifier: at batch 1 and 2 the linear layers keep plain weights and the
+    /// backward reads only the rows whose gradient is non-zero (behind the ReLU about half);
+    /// at batch 3 oneDNN's blocked kernels run. All against the reference, with 3600 inputs
+    /// (split across threads) and 37 hidden units (not a multiple of the 4-row sweep).
+    func testLinearBackwardSkipsRowsTheReLUTurnedOff() throws {
+        let nodes = [
+            Node(name: "flat", op: .flatten(axis: 1), inputs: ["x"], output: "f"),
+            Node(name: "fc1", op: .gemm(GemmAttributes(transB: true)), inputs: ["f", "w1", "b1"], output: "h"),
+            Node(name: "relu", op: .relu, inputs: ["h"], output: "r"),
+            Node(name: "fc2", op: .gemm(GemmAttributes(transB: true)), inputs: ["r", "w2"], output: "z"),
+        ]
+        let g = Graph(nodes: nodes, constants: ["w1": randomTensor([37, 3600], seed: 71), "b1": randomTensor([37], seed: 72),
+                                                "w2": randomTensor([5, 37], seed: 73)],
+                      input: "x", inputShape: [4, 30, 30], output: "z")
+        let x = randomTensor([1, 4, 30, 30], seed: 74)
+        let hidden = try ReferenceEngine(graph: g).forward(x, capture: ["r"]).captured["r"]!
+        let off = hidden.data.filter { $0 == 0 }.count
+        XCTAssertTrue((5...32).contains(off), "the test needs some hidden units off and some on: \(off) of 37 off")
+        try assertParity(g, batches: [1, 2, 3], layers: ["x", "f"], what: "row-sparse linear backward")
+    }
+
     func testReferenceFallbackOps() throws {
         let cases: [(Op, [String], [String: Tensor])] = [
             (.pad(pads: [0, 0, 1, 2, 0, 0, 2, 1], value: 0.5), [], [:]),
