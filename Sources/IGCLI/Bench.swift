@@ -44,15 +44,24 @@ struct Bench: ParsableCommand {
             // Each run times what `igcam explain` does: with --class, the method alone; without,
             // the method with its default class (which one-pass methods find in the same pass).
             let given = try selection.class.map { try model.resolveClass($0) }
+            let x = model.input(img)
             for m in try selection.methods() {
-                let t = try time(runs) {
+                // A plain forward of the same image, interleaved run by run with the method, so the
+                // ratio compares the two under the same machine conditions.
+                let (t, fwd) = try timeInterleaved(runs, {
                     let ex = Explainer(model: model, image: img)
                     let cls = try given ?? ex.defaultClass(for: m, layer: layer)
                     _ = try ex.explain(m, layer: layer, classIndex: cls, options: options)
-                }
-                doc[m.rawValue] = t.json
+                }, { _ = try model.engine.forward(x) })
+                var entry = t.json
+                entry["forward_median_ms"] = fwd.median
+                entry["ratio_to_forward"] = t.median / fwd.median
+                doc[m.rawValue] = entry
                 if m == .integratedGradCAM { doc["steps"] = options.steps }
-                if !json { print(String(format: "%-22@ %9.2f ms median  %9.2f ms min", m.rawValue, t.median, t.min)) }
+                if !json {
+                    print(String(format: "%-22@ %9.2f ms median  %9.2f ms min   (%.2fx a forward, %.2f ms, in the same runs)",
+                                 m.rawValue, t.median, t.min, t.median / fwd.median, fwd.median))
+                }
             }
         } else {
             let x = tileBatch(model.input(img), to: batch)
@@ -74,7 +83,29 @@ struct Bench: ParsableCommand {
 struct Timing {
     var median: Double
     var min: Double
+    init(ms: [Double]) {
+        let s = ms.sorted()
+        median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        min = s[0]
+    }
     var json: [String: Double] { ["median_ms": median, "min_ms": min] }
+}
+
+/// One warm-up call of each, then `runs` rounds timing `a` then `b`.
+func timeInterleaved(_ runs: Int, _ a: () throws -> Void, _ b: () throws -> Void) throws -> (Timing, Timing) {
+    try a()
+    try b()
+    var ta = [Double](), tb = [Double]()
+    func ms(_ body: () throws -> Void) rethrows -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+    }
+    for _ in 0..<runs {
+        ta.append(try ms(a))
+        tb.append(try ms(b))
+    }
+    return (Timing(ms: ta), Timing(ms: tb))
 }
 
 /// One warm-up call, then `runs` timed calls.
@@ -86,7 +117,5 @@ func time(_ runs: Int, _ body: () throws -> Void) throws -> Timing {
         try body()
         ms.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
     }
-    ms.sort()
-    let med = ms.count % 2 == 1 ? ms[ms.count / 2] : (ms[ms.count / 2 - 1] + ms[ms.count / 2]) / 2
-    return Timing(median: med, min: ms[0])
+    return Timing(ms: ms)
 }

@@ -21,7 +21,7 @@ final class TmuxBenchmark: XCTestCase {
         for truecolor in [true, false] {
             let log = NSTemporaryDirectory() + "igcam-timing-\(UUID().uuidString)"
             let colour: String = truecolor ? "COLORTERM=truecolor" : "TERM=tmux-256color"
-            let cmd: String = "cd '" + root + "' && exec env " + (truecolor ? "" : "-u COLORTERM ") + "IGCAM_VIEWER_TIMING=" + log + " " + colour + " '" + binary + "' view '" + cat + "' 2>{STDERR}"
+            let cmd: String = "cd '" + root + "' && env " + (truecolor ? "" : "-u COLORTERM ") + "IGCAM_VIEWER_TIMING=" + log + " " + colour + " '" + binary + "' view '" + cat + "' 2>{STDERR}"
             let s = try TmuxSession(command: cmd, width: 200, height: 60)
             defer { s.kill(); try? FileManager.default.removeItem(atPath: log) }
             s.wait(240, "the first map") { $0.contains("last ") }
