@@ -48,19 +48,36 @@ struct Bench: ParsableCommand {
             for m in try selection.methods() {
                 // A plain forward of the same image, interleaved run by run with the method, so the
                 // ratio compares the two under the same machine conditions.
+                // For the progressive methods, also the time from the start to the first partial map
+                // (what the viewer shows first).
+                final class First: @unchecked Sendable {
+                    var start: UInt64 = 0, ms: Double?, all = [Double]()
+                    func mark() { if ms == nil { ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 } }
+                }
+                let first = First()
+                var progress: ProgressHandler?
+                if m.isProgressive { progress = { (_: IGExplain.Progress) in first.mark() } }
                 let (t, fwd) = try timeInterleaved(runs, {
+                    first.start = DispatchTime.now().uptimeNanoseconds
+                    first.ms = nil
                     let ex = Explainer(model: model, image: img)
                     let cls = try given ?? ex.defaultClass(for: m, layer: layer)
-                    _ = try ex.explain(m, layer: layer, classIndex: cls, options: options)
+                    _ = try ex.explain(m, layer: layer, classIndex: cls, options: options, progress: progress)
+                    if let f = first.ms { first.all.append(f) }
                 }, { _ = try model.engine.forward(x) })
                 var entry = t.json
                 entry["forward_median_ms"] = fwd.median
                 entry["ratio_to_forward"] = t.median / fwd.median
+                let firstPartial = first.all.isEmpty ? nil : Timing(ms: Array(first.all.dropFirst(first.all.count > runs ? 1 : 0)))
+                if let fp = firstPartial { entry["first_partial_median_ms"] = fp.median }
                 doc[m.rawValue] = entry
                 if m == .integratedGradCAM { doc["steps"] = options.steps }
                 if !json {
                     print(String(format: "%-22@ %9.2f ms median  %9.2f ms min   (%.2fx a forward, %.2f ms, in the same runs)",
                                  m.rawValue, t.median, t.min, t.median / fwd.median, fwd.median))
+                    if let fp = firstPartial {
+                        print(String(format: "%-22@ first partial map after %.2f ms median (%.2fx a forward)", "", fp.median, fp.median / fwd.median))
+                    }
                 }
             }
         } else {

@@ -21,7 +21,7 @@ extension Explainer {
         func weights(_ rows: [[Float]?]) -> [Float] {
             rows.map { r in r.map { y != 0 ? (y - $0[classIndex]) / y : 0 } ?? 0 }
         }
-        try inMicroBatches(missing, size: batch, cancel: cancel) { chunk in
+        try inMicroBatches(missing, size: batch, cancel: cancel, progressive: progress != nil) { chunk in
             var items = [Tensor]()
             for k in chunk {
                 var t = a

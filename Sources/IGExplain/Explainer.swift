@@ -153,12 +153,16 @@ public final class Explainer: @unchecked Sendable {
     }
 
     /// Runs `body` on consecutive chunks of `items` of at most `size`, checking
-    /// for cancellation before each: the loop every long method shares.
-    func inMicroBatches<T>(_ items: [T], size: Int, cancel: CancellationToken?, _ body: ([T]) throws -> Void) throws {
+    /// for cancellation before each: the loop every long method shares. When
+    /// someone watches the progress, the first chunk is a single item, so the
+    /// first partial map comes after one pass rather than one full micro-batch.
+    func inMicroBatches<T>(_ items: [T], size: Int, cancel: CancellationToken?, progressive: Bool = false,
+                           _ body: ([T]) throws -> Void) throws {
         var next = 0
         while next < items.count {
             if cancel?.isCancelled == true { throw Cancelled() }
-            let chunk = Array(items[next ..< min(next + size, items.count)])
+            let n = progressive && next == 0 ? 1 : size
+            let chunk = Array(items[next ..< min(next + n, items.count)])
             next += chunk.count
             try body(chunk)
         }

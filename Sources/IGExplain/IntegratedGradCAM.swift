@@ -38,7 +38,7 @@ extension Explainer {
         var terms = locked { pathCache[key] ?? [:] }
         let missing = progressiveOrder(points.filter { terms[$0] == nil })
         let batch = microBatch(budget: options.memoryBudget, tensors: allTensors)
-        try inMicroBatches(missing, size: batch, cancel: cancel) { chunk in
+        try inMicroBatches(missing, size: batch, cancel: cancel, progressive: progress != nil) { chunk in
             // x' + a (x - x') in normalised space equals normalising the pixel-space path point.
             var items = [Tensor]()
             for f in chunk {

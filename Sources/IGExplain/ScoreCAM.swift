@@ -28,7 +28,7 @@ extension Explainer {
         let shared = missing.first { constant[$0] }
         let work = (shared.map { [$0] } ?? []) + missing.filter { !constant[$0] }
         let batch = microBatch(budget: options.memoryBudget, tensors: allTensors)
-        try inMicroBatches(work, size: batch, cancel: cancel) { chunk in
+        try inMicroBatches(work, size: batch, cancel: cancel, progressive: progress != nil) { chunk in
             var items = [Tensor]()
             for k in chunk {
                 let up = upsampleBilinear(Array(a.data[k * hw ..< (k + 1) * hw]), height: height, width: width,

@@ -40,6 +40,20 @@ final class CachingTests: XCTestCase {
                        try other.explain(.gradCAM, layer: "A", classIndex: cls).map)
     }
 
+    /// With a progress handler the first micro-batch is one path point, so the first partial
+    /// map comes after one pass; the rest go in full micro-batches; the result is unchanged.
+    func testFirstPartialMapAfterOnePoint() throws {
+        final class Log: @unchecked Sendable { var done = [Int](); let lock = NSLock() }
+        let log = Log()
+        let ex = Explainer(model: SensitivityDemo.convModel(), pixels: SensitivityDemo.image)
+        let watched = try ex.explain(.integratedGradCAM, layer: "A", classIndex: 0, options: ExplainOptions(steps: 16),
+                                     progress: { p in log.lock.lock(); log.done.append(p.done); log.lock.unlock() })
+        XCTAssertEqual(log.done, [1, 16])
+        let unwatched = try Explainer(model: SensitivityDemo.convModel(), pixels: SensitivityDemo.image)
+            .explain(.integratedGradCAM, layer: "A", classIndex: 0, options: ExplainOptions(steps: 16))
+        for i in 0..<16 { XCTAssertEqual(watched.map[i], unwatched.map[i], accuracy: 1e-5) }
+    }
+
     func testReadingSwitchIsFreeAndAuthorsIncludesTheBaseline() throws {
         let ex = Explainer(model: SensitivityDemo.convModel(), pixels: SensitivityDemo.image)
         _ = try ex.explain(.integratedGradCAM, layer: "A", classIndex: 0, options: ExplainOptions(steps: 4))
