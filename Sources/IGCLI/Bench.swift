@@ -44,6 +44,9 @@ struct Bench: ParsableCommand {
             // Each run times what `igcam explain` does: with --class, the method alone; without,
             // the method with its default class (which one-pass methods find in the same pass).
             let given = try selection.class.map { try model.resolveClass($0) }
+            // The image is decoded, resized and normalised once, outside the timing, for both the
+            // method and the forward it is compared with (as PyTorch tools are handed a tensor).
+            let pixels = model.pixels(img)
             let x = model.input(img)
             for m in try selection.methods() {
                 // A plain forward of the same image, interleaved run by run with the method, so the
@@ -60,7 +63,7 @@ struct Bench: ParsableCommand {
                 let (t, fwd) = try timeInterleaved(runs, {
                     first.start = DispatchTime.now().uptimeNanoseconds
                     first.ms = nil
-                    let ex = Explainer(model: model, image: img)
+                    let ex = Explainer(model: model, pixels: pixels)
                     let cls = try given ?? ex.defaultClass(for: m, layer: layer)
                     _ = try ex.explain(m, layer: layer, classIndex: cls, options: options, progress: progress)
                     if let f = first.ms { first.all.append(f) }
