@@ -17,7 +17,12 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
     public let threads: Int
 
     let weights = WeightCache()
-    private var plans: [PlanKey: CompiledPlan] = [:]
+    private var plans: [PlanKey: (plan: CompiledPlan, lastUse: Int)] = [:]
+    private var uses = 0
+    /// Most compiled plans kept (per batch size, request and target layer); the least
+    /// recently used is dropped beyond this. A viewer walking every layer of a large
+    /// model would otherwise keep a plan per layer forever.
+    public static let maxPlans = 32
     private let lock = NSLock()
 
     /// - Parameters:
@@ -52,7 +57,7 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         let key = layer.map { PlanKey(n: batch, keep: capture.union([graph.output, $0]), mode: "grad:\($0)") }
             ?? PlanKey(n: batch, keep: capture.union([graph.output]), mode: "fwd")
         lock.lock()
-        let cp = plans[key]
+        let cp = plans[key]?.plan
         lock.unlock()
         return cp?.kinds() ?? [:]
     }
@@ -68,14 +73,28 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
     private func compiled(_ key: PlanKey, backwardTo layer: String?) throws -> CompiledPlan {
         lock.lock()
         defer { lock.unlock() }
-        if let p = plans[key] { return p }
+        uses += 1
+        if let p = plans[key] {
+            plans[key]?.lastUse = uses
+            return p.plan
+        }
         let f = fuse(graph, keep: key.keep, backwardTo: layer)
         let p = try CompiledPlan(f, backwardTo: layer, weights: weights)
-        plans[key] = p
+        if plans.count >= Self.maxPlans, let oldest = plans.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+            plans[oldest] = nil
+        }
+        plans[key] = (p, uses)
         return p
     }
 
     private func setThreads() { omp_set_num_threads(Int32(threads)) }
+
+    /// How many compiled plans are kept now (at most `maxPlans`).
+    public var planCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return plans.count
+    }
 
     /// Runs `nodes` (ascending) of `cp`, freeing tensors after their last
     /// reader unless kept or read by the backward of a node in `backward`.

@@ -91,6 +91,21 @@ final class NetParityTests: XCTestCase {
         XCTAssertLessThan(relativeError(try fast.forward(x.item(2)), try fast.forward(x).item(2)), 1e-5)
     }
 
+    /// Plans per (batch, request, layer) are bounded: walking many batch sizes keeps at most
+    /// `maxPlans`, and an evicted plan is rebuilt with the same results.
+    func testPlanCacheIsBounded() throws {
+        let g = tinyResidualNet(seed: 31)
+        let fast = try FastEngine(graph: g)
+        let x1 = randomTensor([1] + g.inputShape, seed: 5)
+        let first = try fast.forward(x1).data
+        for n in 2...(FastEngine.maxPlans + 5) {
+            _ = try fast.forward(randomTensor([n] + g.inputShape, seed: UInt64(n)))
+            XCTAssertLessThanOrEqual(fast.planCount, FastEngine.maxPlans)
+        }
+        XCTAssertEqual(fast.planCount, FastEngine.maxPlans)
+        XCTAssertEqual(try fast.forward(x1).data, first, "the batch-1 plan was evicted and rebuilt")
+    }
+
     func testConcurrentCallsAgree() throws {
         let g = tinyResidualNet()
         let fast = try FastEngine(graph: g)
