@@ -73,14 +73,26 @@ extension Explainer {
         return total(terms).map
     }
 
-    /// A(x') for a baseline, cached by (layer, baseline).
+    /// A(x') for a baseline, cached by (layer, baseline). Black, mean and noise
+    /// baselines do not depend on the image: their activations are kept on the
+    /// model, so the next image's path starts without a baseline pass.
     func baselineActivation(layer: String, baseline: Baseline, input x0: Tensor) throws -> Tensor {
         let key = BaselineKey(layer: layer, baseline: baseline)
         if let hit = locked({ baselineCache[key] }) { return hit }
+        let shared: String?
+        switch baseline {
+        case .black, .mean, .noise: shared = "baseline-activation|\(layer)|\(baseline)"
+        case .blur: shared = nil
+        }
+        if let shared, let hit = model.imageIndependent[shared] {
+            locked { baselineCache[key] = hit }
+            return hit
+        }
         guard let a = try model.engine.forward(x0, capture: [layer]).captured[layer] else {
             throw ModelError("layer '\(layer)' was not captured")
         }
         locked { baselineCache[key] = a }
+        if let shared { model.imageIndependent[shared] = a }
         return a
     }
 }

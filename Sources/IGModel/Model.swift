@@ -48,6 +48,9 @@ public final class Model: @unchecked Sendable {
     public let preprocessing: Preprocessing
     public let labels: [String]
     public let defaultLayer: String
+    /// Results that depend on the model alone, not on an image (e.g. a layer's
+    /// activation on a black image), shared by every image's explainer.
+    public let imageIndependent = TensorCache()
 
     /// A model from a graph already in memory (tests, demos, other importers).
     public init(graph: Graph, name: String, engine: InferenceEngine, preprocessing: Preprocessing,
@@ -176,4 +179,15 @@ public func softmax(_ row: [Float]) -> [Float] {
     let e = row.map { expf($0 - m) }
     let s = e.reduce(0, +)
     return e.map { $0 / s }
+}
+
+/// A small thread-safe store of tensors by key.
+public final class TensorCache: @unchecked Sendable {
+    private var store: [String: Tensor] = [:]
+    private let lock = NSLock()
+    public init() {}
+    public subscript(key: String) -> Tensor? {
+        get { lock.lock(); defer { lock.unlock() }; return store[key] }
+        set { lock.lock(); defer { lock.unlock() }; store[key] = newValue }
+    }
 }

@@ -54,6 +54,25 @@ final class CachingTests: XCTestCase {
         for i in 0..<16 { XCTAssertEqual(watched.map[i], unwatched.map[i], accuracy: 1e-5) }
     }
 
+    /// The black baseline's activation does not depend on the image: a second image of the same
+    /// model reuses it (no baseline pass), and its map equals a fresh model's.
+    func testImageIndependentBaselineIsSharedAcrossImages() throws {
+        let model = SensitivityDemo.convModel()
+        let other = SensitivityDemo.image.map { 1 - $0 }
+        _ = try Explainer(model: model, pixels: SensitivityDemo.image).explain(.integratedGradCAM, layer: "A", classIndex: 0,
+                                                                            options: ExplainOptions(steps: 4))
+        XCTAssertNotNil(model.imageIndependent["baseline-activation|A|black"])
+        let second = try Explainer(model: model, pixels: other).explain(.integratedGradCAM, layer: "A", classIndex: 0,
+                                                                        options: ExplainOptions(steps: 4))
+        let fresh = try Explainer(model: SensitivityDemo.convModel(), pixels: other)
+            .explain(.integratedGradCAM, layer: "A", classIndex: 0, options: ExplainOptions(steps: 4))
+        XCTAssertEqual(second.map, fresh.map)
+        // A blurred baseline depends on the image and is not shared.
+        _ = try Explainer(model: model, pixels: other).explain(.integratedGradCAM, layer: "A", classIndex: 0,
+                                                               options: ExplainOptions(steps: 2, baseline: .blur(sigma: 1)))
+        XCTAssertNil(model.imageIndependent["baseline-activation|A|\(Baseline.blur(sigma: 1))"])
+    }
+
     func testReadingSwitchIsFreeAndAuthorsIncludesTheBaseline() throws {
         let ex = Explainer(model: SensitivityDemo.convModel(), pixels: SensitivityDemo.image)
         _ = try ex.explain(.integratedGradCAM, layer: "A", classIndex: 0, options: ExplainOptions(steps: 4))
