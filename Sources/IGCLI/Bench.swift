@@ -47,7 +47,7 @@ struct Bench: ParsableCommand {
             // The image is decoded, resized and normalised once, outside the timing, for both the
             // method and the forward it is compared with (as PyTorch tools are handed a tensor).
             let pixels = model.pixels(img)
-            let x = model.input(img)
+            let x = model.normalize(pixels)
             for m in try selection.methods() {
                 // A plain forward of the same image, interleaved run by run with the method, so the
                 // ratio compares the two under the same machine conditions.

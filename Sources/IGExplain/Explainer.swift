@@ -56,10 +56,11 @@ public final class Explainer: @unchecked Sendable {
     /// Top-k predictions on the image.
     public func top(_ k: Int) throws -> [Prediction] { model.top(try logits(), k: k)[0] }
 
-    /// The class to explain when none is given: the top-1 prediction, found
-    /// by the first pass `method` makes anyway. For a one-pass method the
-    /// gradient call picks the class itself after its forward, so the
-    /// default explanation costs one pass instead of a forward plus a pass.
+    /// The class to explain when none is given: the top-1 prediction. For a
+    /// one-pass method the gradient call picks the class itself after its
+    /// forward, so the default explanation costs one pass, not two; Score-CAM
+    /// and Ablation-CAM take it from the forward they make anyway; Integrated
+    /// Grad-CAM needs one forward of the image first (the class seeds its path).
     public func defaultClass(for method: Method, layer: String) throws -> Int {
         if let l = locked({ logitsCache }) { return model.top(l, k: 1)[0][0].classIndex }
         if CAM.onePass(method) != nil {
