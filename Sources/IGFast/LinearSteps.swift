@@ -135,12 +135,14 @@ enum RowSparse {
         // Columns split across threads: each owns a slice of dx and streams its part of the rows.
         let parts = max(1, min(threads, inputs / 1024))
         let chunk = (inputs + parts - 1) / parts
+        // Per item, the rows with a non-zero gradient (the same for every thread).
+        let liveRows = (0..<batch).map { n in (0..<outputs).filter { dy[n * outputs + $0] != 0 } }
         DispatchQueue.concurrentPerform(iterations: parts) { t in
             let lo = t * chunk, hi = min(inputs, lo + chunk)
             guard lo < hi else { return }
             for n in 0..<batch {
                 let g = dy + n * outputs
-                let live = (0..<outputs).filter { g[$0] != 0 }
+                let live = liveRows[n]
                 let y = dx + n * inputs
                 // Four rows per sweep over the slice: dx is loaded and stored once per four rows.
                 var r = 0
