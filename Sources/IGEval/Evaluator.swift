@@ -21,34 +21,39 @@ public struct EvaluationRow: Sendable, Equatable {
     public var insertion: Float
     /// Time of the explanation alone, in milliseconds.
     public var ms: Double
+    /// Wall time of the whole row (explanation and every metric), in milliseconds: what a
+    /// pair costs per method, for planning a cluster run (docs/SCALE.md).
+    public var pairMs: Double = 0
     /// Why this pair and method has no metrics; empty for a scored row.
     public var error: String = ""
 
     public static let columns = ["image", "class_name", "class_index", "method", "ebpg", "bbox", "pointing_hit",
-                                 "y_prob", "o_prob", "deletion_auc", "insertion_auc", "ms", "error"]
+                                 "y_prob", "o_prob", "deletion_auc", "insertion_auc", "ms", "pair_ms", "error"]
 
     /// The fields of the row's CSV record. Floats are written in Swift's shortest form that
     /// reads back to the same bits, so a table summed from the file equals one summed in memory.
     public var fields: [String] {
         guard error.isEmpty else {
-            return [imageID, className, String(classIndex), method, "", "", "", "", "", "", "", "", error]
+            return [imageID, className, String(classIndex), method, "", "", "", "", "", "", "", "", "", error]
         }
         return [imageID, className, String(classIndex), method, "\(ebpg)", "\(bbox)", pointingHit ? "1" : "0",
-                "\(y)", "\(o)", "\(deletion)", "\(insertion)", String(format: "%.3f", ms), ""]
+                "\(y)", "\(o)", "\(deletion)", "\(insertion)", String(format: "%.3f", ms), String(format: "%.1f", pairMs), ""]
     }
 
     /// Parses the fields of a record written from `fields` (nil when they are not such a record).
     public init?(fields f: [String]) {
         guard f.count == EvaluationRow.columns.count, let ci = Int(f[2]) else { return nil }
-        if !f[12].isEmpty {
+        if !f[13].isEmpty {
             self.init(imageID: f[0], className: f[1], classIndex: ci, method: f[3], ebpg: .nan, bbox: .nan, pointingHit: false,
-                      y: .nan, o: .nan, deletion: .nan, insertion: .nan, ms: 0, error: f[12])
+                      y: .nan, o: .nan, deletion: .nan, insertion: .nan, ms: 0, error: f[13])
             return
         }
         guard let e = Float(f[4]), let b = Float(f[5]), f[6] == "1" || f[6] == "0", let y = Float(f[7]),
-              let o = Float(f[8]), let d = Float(f[9]), let i = Float(f[10]), let ms = Double(f[11]) else { return nil }
+              let o = Float(f[8]), let d = Float(f[9]), let i = Float(f[10]), let ms = Double(f[11]),
+              let pms = Double(f[12]) else { return nil }
         self.init(imageID: f[0], className: f[1], classIndex: ci, method: f[3], ebpg: e, bbox: b, pointingHit: f[6] == "1",
                   y: y, o: o, deletion: d, insertion: i, ms: ms)
+        pairMs = pms
     }
 
     public init(imageID: String, className: String, classIndex: Int, method: String, ebpg: Float, bbox: Float,
@@ -156,7 +161,8 @@ public final class Evaluator {
                 continue
             }
             for m in pending(pair) {
-                let row: EvaluationRow
+                var row: EvaluationRow
+                let rowStart = Date()
                 do {
                     // A fresh explainer per method, so each method's time includes its own passes.
                     let ex = Explainer(model: model, pixels: pixels)
@@ -174,6 +180,7 @@ public final class Evaluator {
                     row = EvaluationRow(imageID: item.id, className: name, classIndex: cls, method: m.rawValue,
                                         ebpg: loc.ebpg, bbox: loc.bbox, pointingHit: loc.pointingHit, y: probs[cls], o: o,
                                         deletion: auc(del), insertion: auc(ins), ms: e.seconds * 1000)
+                    row.pairMs = Date().timeIntervalSince(rowStart) * 1000
                 } catch {
                     row = .failed(pair, method: m.rawValue, classIndex: cls, error: "\(error)")
                 }

@@ -20,12 +20,12 @@ final class EvaluateShardTests: XCTestCase {
     }
 
     /// The data records of a results CSV (header comments and column line dropped), each
-    /// without its ms field (a time), as written.
+    /// without its ms and pair_ms fields (times), as written.
     func dataRows(_ url: URL) throws -> [String] {
         let text = try String(contentsOf: url, encoding: .utf8)
         return text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") }.dropFirst().map { line in
             var f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            if f.count >= 13 { f[f.count - 2] = "" }
+            if f.count >= 14 { f[f.count - 3] = ""; f[f.count - 2] = "" }
             return f.joined(separator: ",")
         }
     }

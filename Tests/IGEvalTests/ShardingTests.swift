@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import IGEval
+import IGEval
 
 /// SHA-256, RFC 4180 CSV, shards, the results header and file, and merge: no model needed.
 final class SHA256Tests: XCTestCase {
