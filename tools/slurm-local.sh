@@ -65,7 +65,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$tmp"/{munge,state,spool,log,run,out}
-chmod 700 "$tmp/munge"
+chmod 755 "$tmp/munge"   # the socket must be reachable; the key itself is 0400
 # A free TCP port on 127.0.0.1 from a range, skipping ones something listens on.
 free_port() {
     local p

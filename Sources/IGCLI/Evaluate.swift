@@ -25,10 +25,20 @@ struct Evaluate: ParsableCommand {
 
             On a cluster: --shard K/N (K from 0) evaluates one of N equal parts of the (image, class) pairs; inside a \
             Slurm array job K and N come from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, in a Kubernetes Indexed Job \
-            from JOB_COMPLETION_INDEX and --shards N. Each shard writes its own CSV; `igcam evaluate merge` checks and \
-            joins them into the same table (docs/SCALE.md).
-            """,
-        subcommands: [EvaluateMerge.self])
+            from JOB_COMPLETION_INDEX and --shards N. Each shard writes its own CSV.
+
+            igcam evaluate merge SHARD.csv... [--format F] joins the shards' CSVs: it checks that every file has the \
+            same configuration (model hash, layer, options, dataset), that the shards of each method set are 0..N-1 \
+            of one N, and that together they cover every (image, class) pair exactly once and finished, naming what \
+            is missing or duplicated otherwise; then prints the table. It is summed in the same canonical pair order \
+            as a single-process run, so every metric column equals it to the last digit; ms/image is the mean of the \
+            recorded explanation times, which differ from run to run (docs/SCALE.md).
+            """)
+
+    /// `merge SHARD.csv...` (a positional form, not an ArgumentParser subcommand: a subcommand
+    /// cannot have an option of the same name as its parent's, and both need --format).
+    @Argument(help: ArgumentHelp("merge SHARD.csv...: join the shards' results files (see below).", valueName: "merge files"))
+    var merge: [String] = []
 
     @Option(name: .long, help: "Dataset root with Annotations/, JPEGImages/, ImageSets/Main/ (default: the bundled set).")
     var voc: String?
@@ -78,6 +88,14 @@ struct Evaluate: ParsableCommand {
     var shards: Int?
 
     func validate() throws {
+        if let word = merge.first {
+            guard word == "merge" else { throw ValidationError("unexpected argument '\(word)' (did you mean: igcam evaluate merge SHARD.csv...?)") }
+            guard merge.count > 1 else { throw ValidationError("give the shards' results files: igcam evaluate merge SHARD.csv...") }
+            let given = [("--voc", voc != nil), ("--results", results != nil), ("--resume", resume), ("--shard", shard != nil),
+                         ("--shards", shards != nil), ("--limit", limit != nil)].filter(\.1).map(\.0)
+            if !given.isEmpty { throw ValidationError("evaluate merge takes only the files and --format, not \(given.joined(separator: ", "))") }
+            return
+        }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
@@ -125,6 +143,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        if merge.first == "merge" { return try runMerge(files: Array(merge.dropFirst())) }
         let methodList = try parsedMethods()
         let options = try explainOptions()
         let shard = try resolveShard()
@@ -162,29 +181,8 @@ struct Evaluate: ParsableCommand {
     }
 }
 
-struct EvaluateMerge: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "merge",
-        abstract: "Join the per-pair CSVs of a sharded evaluation and print the table.",
-        discussion: """
-            Checks that every file has the same configuration (model hash, layer, options, dataset), that the shards \
-            of each method set are 0..N-1 of one N, and that together they cover every (image, class) pair exactly \
-            once and finished; names what is missing or duplicated otherwise. The table is summed in the same \
-            canonical pair order as a single-process run, so every metric column equals it to the last digit; \
-            ms/image is the mean of the recorded explanation times, which differ from run to run.
-            """)
-
-    @Argument(help: "The shards' results CSVs.")
-    var files: [String]
-
-    @Option(name: .long, help: "Table format.")
-    var format: TableFormat = .markdown
-
-    func validate() throws {
-        if files.isEmpty { throw ValidationError("give the shards' results files: igcam evaluate merge SHARD.csv...") }
-    }
-
-    func run() throws {
+extension Evaluate {
+    func runMerge(files: [String]) throws {
         let r = try ShardMerge.merge(paths: files)
         for n in r.notes { writeStderr(n + "\n") }
         print(render(r.table, format: format))

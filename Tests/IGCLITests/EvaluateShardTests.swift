@@ -112,10 +112,10 @@ final class EvaluateShardTests: XCTestCase {
     /// table of an uninterrupted run.
     func testKillNineAtRandomPointsThenResume() throws {
         let dir = try makeTempDir(self)
-        let args = ["evaluate", "--methods", "grad-cam,grad-cam++", "--limit", "4", "--format", "json"]
+        let args = ["evaluate", "--methods", "grad-cam", "--limit", "4", "--format", "json"]
         let reference = try Igcam.ok(args + ["--results", "ref.csv"], cwd: dir, timeout: 900)
         let refRows = try dataRows(dir.appendingPathComponent("ref.csv"))
-        XCTAssertEqual(refRows.count, 10, "5 pairs x 2 methods")
+        XCTAssertEqual(refRows.count, 5, "5 pairs x 1 method")
         let results = dir.appendingPathComponent("R.csv")
         var kills = 0, midRow = 0, attempt = 0
         var rng = SystemRandomNumberGenerator()

@@ -212,7 +212,7 @@ final class ResultsFileTests: XCTestCase {
         let back = try ResultsContents.read(path: path)
         XCTAssertEqual(back.header, h)
         XCTAssertEqual(back.rows, rows)
-        XCTAssertEqual(back.rows.map(\.ebpg), rows.map(\.ebpg), "floats must read back to the same bits")
+        XCTAssertEqual(back.rows.map(\.ebpg.bitPattern), rows.map(\.ebpg.bitPattern), "floats must read back to the same bits")
         XCTAssertEqual(back.tornBytes, 0)
         XCTAssertTrue(back.rows.last!.error.contains("broken"))
     }
