@@ -185,4 +185,11 @@ echo "single-process table:"; cat "$tmp/single.csv"
 if ! diff <(metrics "$tmp/single.csv") <(metrics "$tmp/merged.csv"); then
     die "the merged table differs from the single-process table"
 fi
-say "1 passed, 0 failed: the 3-shard Slurm table equals the single-process table in every metric column"
+# And row by row: the shards' rows together are the single run's rows (all but the two times).
+rows() { for f in "$@"; do grep -v '^#' "$f" | tail -n +2; done | cut -d, -f1-11 | LC_ALL=C sort; }
+if ! diff <(rows "$tmp/out/single.csv") <(rows "$tmp"/out/shard-{0,1,2}.csv) >/dev/null; then
+    diff <(rows "$tmp/out/single.csv") <(rows "$tmp"/out/shard-{0,1,2}.csv) | head -20
+    die "the shards' rows differ from the single-process run's rows"
+fi
+say "the 3-shard Slurm table equals the single-process table in every metric column, and its $(rows "$tmp/out/single.csv" | wc -l) rows are the same"
+echo "slurm-local: 1 passed, 0 failed"
