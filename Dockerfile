@@ -11,9 +11,10 @@ RUN apt-get update \
       libdnnl-dev libpng-dev libjpeg62-turbo-dev libncurses-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# Package.swift names every target, test targets included, so their folders must be there.
 COPY Package.swift ./
 COPY Sources Sources
-COPY Tests/IGTestSupport Tests/IGTestSupport
+COPY Tests Tests
 RUN swift build -c release --product igcam --static-swift-stdlib \
  && install -D .build/release/igcam /out/igcam
 
