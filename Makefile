@@ -17,6 +17,14 @@ build:
 test: deps fixtures
 	$(SWIFT) build -c $(CONFIG) --product igcam
 	$(SWIFT) test -c $(CONFIG)
+	tools/slurm-local.sh .build/$(CONFIG)/igcam
+
+# A real Slurm run on this machine (installs slurm-wlm and munge if missing, starts and stops the
+# daemons itself): 3 array tasks of igcam evaluate, merged, must equal one process (docs/SCALE.md).
+.PHONY: slurm-test
+slurm-test:
+	$(SWIFT) build -c $(CONFIG) --product igcam
+	tools/slurm-local.sh .build/$(CONFIG)/igcam
 
 # torchvision models (random weights) exported to ONNX + PyTorch parity fixtures, cached in
 # .build/parity (where TorchvisionParityTests looks); pip-installs pinned PyTorch if needed;

@@ -5,18 +5,40 @@ import IGExplain
 import IGImaging
 import IGModel
 
+/// How a table is printed.
+enum TableFormat: String, ExpressibleByArgument, CaseIterable {
+    case markdown, csv, json
+}
+
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score methods on a PASCAL-VOC-layout dataset: the paper's table (EBPG, Bbox, Drop, Increase, ...).",
         discussion: """
             For every image of the split and every annotated class the class map links to a model class, each method \
             explains that class (the highest-scoring mapped class when several are mapped) and every metric is scored. \
-            Prints one row per method and appends per-image rows to a CSV (--results) as it goes; --resume skips the \
-            rows already there. Without --voc, runs on the bundled evaluation set. Images are stretched to the input \
+            Prints one row per method and appends per-pair rows to a CSV (--results) as it goes, after a header that \
+            records the configuration; --resume skips the rows already there and refuses a file of another \
+            configuration. Without --voc, runs on the bundled evaluation set. Images are stretched to the input \
             size (as the paper's authors did) unless --resize crop is given. \
             Drop and Increase use the softmax probability of the class. Deletion and insertion remove (set to 0) or \
             insert (into a blurred copy, sigma 5) input pixels in order of saliency, 224 pixels a step at 224x224.
+
+            On a cluster: --shard K/N (K from 0) evaluates one of N equal parts of the (image, class) pairs; inside a \
+            Slurm array job K and N come from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, in a Kubernetes Indexed Job \
+            from JOB_COMPLETION_INDEX and --shards N. Each shard writes its own CSV.
+
+            igcam evaluate merge SHARD.csv... [--format F] joins the shards' CSVs: it checks that every file has the \
+            same configuration (model hash, layer, options, dataset), that the shards of each method set are 0..N-1 \
+            of one N, and that together they cover every (image, class) pair exactly once and finished, naming what \
+            is missing or duplicated otherwise; then prints the table. It is summed in the same canonical pair order \
+            as a single-process run, so every metric column equals it to the last digit; ms/image is the mean of the \
+            recorded explanation times, which differ from run to run (docs/SCALE.md).
             """)
+
+    /// `merge SHARD.csv...` (a positional form, not an ArgumentParser subcommand: a subcommand
+    /// cannot have an option of the same name as its parent's, and both need --format).
+    @Argument(help: ArgumentHelp("merge SHARD.csv...: join the shards' results files (see below).", valueName: "merge files"))
+    var merge: [String] = []
 
     @Option(name: .long, help: "Dataset root with Annotations/, JPEGImages/, ImageSets/Main/ (default: the bundled set).")
     var voc: String?
@@ -38,13 +60,19 @@ struct Evaluate: ParsableCommand {
     @Option(name: .long, help: "Integrated Grad-CAM steps m.")
     var steps: Int = 50
 
-    @Option(name: .long, help: "Evaluate at most N images.")
+    @Option(name: .long, help: "Integrated Grad-CAM baseline: black, mean, blur[:sigma], noise[:seed].")
+    var baseline: String = "black"
+
+    @Option(name: .long, help: "Integrated Grad-CAM reading: figure or authors-code.")
+    var reading: String = "figure"
+
+    @Option(name: .long, help: "Evaluate at most the first N listed images.")
     var limit: Int?
 
-    @Option(name: .long, help: "Table format: markdown, csv or json.")
-    var format: String = "markdown"
+    @Option(name: .long, help: "Table format.")
+    var format: TableFormat = .markdown
 
-    @Option(name: .long, help: "Per-image results CSV (default: evaluation-<split>.csv in the current folder).")
+    @Option(name: .long, help: "Per-pair results CSV (default: evaluation-<split>.csv, or evaluation-<split>-shard-K-of-N.csv for a shard).")
     var results: String?
 
     @Flag(name: .long, help: "Keep the rows already in the results CSV and compute only the rest.")
@@ -53,14 +81,72 @@ struct Evaluate: ParsableCommand {
     @Flag(name: .long, help: "Keep objects marked difficult.")
     var difficult = false
 
-    func run() throws {
-        guard ["markdown", "csv", "json"].contains(format) else { throw CLIError("unknown format '\(format)' (choose: markdown, csv, json)") }
-        guard steps >= 1 else { throw CLIError("--steps must be at least 1") }
-        if let limit, limit < 1 { throw CLIError("--limit must be at least 1") }
-        let methodList = try methods.split(separator: ",").map { n -> Method in
-            guard let m = Method(name: String(n)) else { throw CLIError("unknown method '\(n)'") }
-            return m
+    @Option(name: .long, help: "Evaluate shard K of N (K = 0..N-1) of the (image, class) pairs.")
+    var shard: String?
+
+    @Option(name: .long, help: "The number of shards N when K comes from the scheduler (Slurm array, Kubernetes JOB_COMPLETION_INDEX).")
+    var shards: Int?
+
+    func validate() throws {
+        if let word = merge.first {
+            guard word == "merge" else { throw ValidationError("unexpected argument '\(word)' (did you mean: igcam evaluate merge SHARD.csv...?)") }
+            guard merge.count > 1 else { throw ValidationError("give the shards' results files: igcam evaluate merge SHARD.csv...") }
+            let given = [("--voc", voc != nil), ("--results", results != nil), ("--resume", resume), ("--shard", shard != nil),
+                         ("--shards", shards != nil), ("--limit", limit != nil)].filter(\.1).map(\.0)
+            if !given.isEmpty { throw ValidationError("evaluate merge takes only the files and --format, not \(given.joined(separator: ", "))") }
+            return
         }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
+        if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)".replacingOccurrences(of: "invalid argument: ", with: "")) } }
+        if shard != nil, shards != nil { throw ValidationError("give --shard K/N or --shards N, not both") }
+        _ = try parsedMethods()
+        _ = try explainOptions()
+    }
+
+    func parsedMethods() throws -> [Method] {
+        var out = [Method]()
+        for n in methods.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = n.trimmingCharacters(in: .whitespaces)
+            guard let m = Method(name: name) else {
+                throw ValidationError("unknown method '\(name)' (choose: \(Method.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard !out.contains(m) else { throw ValidationError("method '\(name)' is listed twice") }
+            out.append(m)
+        }
+        return out
+    }
+
+    func explainOptions() throws -> ExplainOptions {
+        // Baseline(name:) expects a non-empty name before any ':'.
+        guard let head = baseline.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first, !head.isEmpty,
+              let b = Baseline(name: baseline) else {
+            throw ValidationError("unknown baseline '\(baseline)' (choose: black, mean, blur[:sigma], noise[:seed])")
+        }
+        guard let r = Reading(rawValue: reading) else {
+            throw ValidationError("unknown reading '\(reading)' (choose: \(Reading.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return ExplainOptions(steps: steps, baseline: b, reading: r)
+    }
+
+    /// The shard: --shard, else the scheduler's environment, else the whole set.
+    func resolveShard() throws -> Shard {
+        if let shard { return try Shard(parsing: shard) }
+        do {
+            guard let (s, origin) = try Shard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards) else { return .whole }
+            writeStderr("shard \(s) (\(origin))\n")
+            return s
+        } catch let e as EvalError {
+            throw ValidationError("\(e)".replacingOccurrences(of: "invalid argument: ", with: ""))
+        }
+    }
+
+    func run() throws {
+        if merge.first == "merge" { return try runMerge(files: Array(merge.dropFirst())) }
+        let methodList = try parsedMethods()
+        let options = try explainOptions()
+        let shard = try resolveShard()
         guard let root = voc ?? Assets.directory.map({ $0 + "/voc" }) else { throw CLIError("no dataset: pass --voc ROOT") }
         var opts = modelOptions
         if opts.resize == nil { opts.resize = "stretch" }
@@ -69,108 +155,85 @@ struct Evaluate: ParsableCommand {
         let dataset = try VOCDataset(root: root, split: split)
         let mapPath = classMap ?? root + "/classmap-imagenet.json"
         let cmap = try ClassMap(path: mapPath)
-        let resultsPath = results ?? "evaluation-\(split).csv"
-
-        var rows = [EvaluationRow]()
-        if resume, let text = try? String(contentsOfFile: resultsPath, encoding: .utf8) {
-            rows = text.split(separator: "\n").compactMap { EvaluationRow(csvLine: String($0)) }
-            writeStderr("resuming: \(rows.count) rows already in \(resultsPath)\n")
-        }
-        let sink = try ResultsFile(path: resultsPath, fresh: !resume || rows.isEmpty)
-        let done = Set(rows.map(\.key))
-        let items = Array(dataset.items.prefix(limit ?? Int.max))
-        var skips = dataset.skipped.map { "\($0.id): \($0.reason)" }
-        let evaluator = Evaluator(model: model, methods: methodList, layer: targetLayer,
-                                  options: ExplainOptions(steps: steps), includeDifficult: difficult)
-        if let first = items.first { try? evaluator.warmUp(imagePath: first.imagePath) }
-        let bar = ProgressBar(total: items.count)
-        let start = Date()
-        for (i, item) in items.enumerated() {
-            bar.update(done: i, elapsed: Date().timeIntervalSince(start))
-            do {
-                let ann = try dataset.annotation(for: item)
-                let s = try evaluator.evaluate(item: item, annotation: ann, classMap: cmap, done: done) { row in
-                    rows.append(row)
-                    try sink.append(row)
-                }
-                skips += s.map { "\($0.id): \($0.reason)" }
-            } catch {
-                skips.append("\(item.id): skipped: \(error)")
-            }
-        }
-        bar.finish(done: items.count, elapsed: Date().timeIntervalSince(start))
-        let table = try MethodSummary.summarize(rows, methods: methodList.map(\.rawValue))
-        print(render(table))
-        let images = Set(rows.map(\.imageID)).count
-        writeStderr("\(images) images, \(rows.count / max(methodList.count, 1)) image-class pairs, \(skips.count) skipped; results in \(resultsPath); \(String(format: "%.1f", Date().timeIntervalSince(start))) s\n")
-        for s in skips { writeStderr("  skipped \(s)\n") }
-        if rows.isEmpty { throw CLIError("nothing was evaluated") }
-    }
-
-    func render(_ t: [MethodSummary]) -> String {
-        let cols = ["method", "pairs", "EBPG %", "Bbox %", "Drop % (lower)", "Increase %", "Pointing %",
-                    "Deletion (lower)", "Insertion", "ms/image"]
-        let rows = t.map { s in
-            [s.method, String(s.pairs), f(s.ebpg), f(s.bbox), f(s.drop), f(s.increase), f(s.pointing),
-             String(format: "%.4f", Double(s.deletion)), String(format: "%.4f", Double(s.insertion)), String(format: "%.1f", s.msPerImage)]
-        }
-        switch format {
-        case "csv":
-            return ([cols] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n")
-        case "json":
-            let objs = t.map { s -> [String: Any] in
-                ["method": s.method, "pairs": s.pairs, "ebpg": Double(s.ebpg), "bbox": Double(s.bbox), "drop": Double(s.drop),
-                 "increase": Double(s.increase), "pointing": Double(s.pointing), "deletion": Double(s.deletion),
-                 "insertion": Double(s.insertion), "ms_per_image": s.msPerImage]
-            }
-            let data = (try? JSONSerialization.data(withJSONObject: objs, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-            return String(decoding: data, as: UTF8.self)
-        default:
-            let line = { (r: [String]) in "| " + r.joined(separator: " | ") + " |" }
-            return ([line(cols), line(cols.map { _ in "---" })] + rows.map(line)).joined(separator: "\n")
+        let resultsPath = results ?? (shard.count == 1 ? "evaluation-\(split).csv"
+                                                         : "evaluation-\(split)-shard-\(shard.index)-of-\(shard.count).csv")
+        var info = ["threads": opts.threads.map(String.init) ?? "all cores"]
+        info["backend_option"] = opts.backend
+        let evaluation = try EvaluationRun(EvaluationSetup(
+            model: model, dataset: dataset, classMap: cmap, classMapPath: mapPath, methods: methodList, layer: targetLayer,
+            options: options, includeDifficult: difficult, limit: limit, shard: shard, resultsPath: resultsPath,
+            resume: resume, info: info))
+        let bar = ProgressBar()
+        let outcome = try evaluation.run(note: { writeStderr($0 + "\n") }, progress: bar.update)
+        bar.finish()
+        print(render(outcome.table, format: format))
+        let images = Set(outcome.rows.filter { $0.error.isEmpty }.map(\.imageID)).count
+        let pairs = Set(outcome.rows.filter { $0.error.isEmpty }.map(\.pair)).count
+        let part = shard.count == 1 ? "" : "shard \(shard) (\(outcome.pairsInShard) of \(outcome.pairsTotal) pairs): "
+        writeStderr(part + "\(images) images, \(pairs) image-class pairs, \(outcome.skips.count) skipped; results in \(resultsPath); "
+                    + "\(String(format: "%.1f", outcome.seconds)) s\n")
+        for s in outcome.skips { writeStderr("  skipped \(s)\n") }
+        if outcome.pairsInShard == 0 && shard.count > 1 {
+            writeStderr("shard \(shard) has no pairs (more shards than pairs); its results file is still written for the merge\n")
+        } else if outcome.table.isEmpty {
+            throw CLIError("nothing was evaluated")
         }
     }
+}
 
+extension Evaluate {
+    func runMerge(files: [String]) throws {
+        let r = try ShardMerge.merge(paths: files)
+        for n in r.notes { writeStderr(n + "\n") }
+        print(render(r.table, format: format))
+        let pairs = Set(r.rows.filter { $0.error.isEmpty }.map(\.pair)).count
+        let failed = r.rows.filter { !$0.error.isEmpty }
+        writeStderr("merged \(files.count) files: \(r.header["pairs_total"] ?? "?") pairs in the dataset, \(pairs) scored, "
+                    + "\(failed.count) rows with errors\n")
+        for f in failed { writeStderr("  skipped \(f.imageID): \(f.className), \(f.method): \(f.error)\n") }
+        if r.table.isEmpty { throw CLIError("nothing was evaluated in these files") }
+    }
+}
+
+func render(_ t: [MethodSummary], format: TableFormat) -> String {
     func f(_ v: Float) -> String { String(format: "%.2f", Double(v)) }
-}
-
-/// The per-image CSV: a header, then one complete line per row, flushed as
-/// it is written, so an interrupted run leaves only whole rows behind.
-final class ResultsFile {
-    let handle: FileHandle
-    init(path: String, fresh: Bool) throws {
-        let fm = FileManager.default
-        if fresh || !fm.fileExists(atPath: path) {
-            guard fm.createFile(atPath: path, contents: Data((EvaluationRow.csvHeader + "\n").utf8)) else {
-                throw CLIError("\(path): cannot create the results file")
-            }
+    let cols = ["method", "pairs", "EBPG %", "Bbox %", "Drop % (lower)", "Increase %", "Pointing %",
+                "Deletion (lower)", "Insertion", "ms/image"]
+    let rows = t.map { s in
+        [s.method, String(s.pairs), f(s.ebpg), f(s.bbox), f(s.drop), f(s.increase), f(s.pointing),
+         String(format: "%.4f", Double(s.deletion)), String(format: "%.4f", Double(s.insertion)), String(format: "%.1f", s.msPerImage)]
+    }
+    switch format {
+    case .csv:
+        return ([cols] + rows).map { $0.map(CSV.field).joined(separator: ",") }.joined(separator: "\n")
+    case .json:
+        let objs = t.map { s -> [String: Any] in
+            ["method": s.method, "pairs": s.pairs, "ebpg": Double(s.ebpg), "bbox": Double(s.bbox), "drop": Double(s.drop),
+             "increase": Double(s.increase), "pointing": Double(s.pointing), "deletion": Double(s.deletion),
+             "insertion": Double(s.insertion), "ms_per_image": s.msPerImage]
         }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError("\(path): cannot open for writing") }
-        handle = h
-        handle.seekToEndOfFile()
+        let data = (try? JSONSerialization.data(withJSONObject: objs, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    case .markdown:
+        let line = { (r: [String]) in "| " + r.joined(separator: " | ") + " |" }
+        return ([line(cols), line(cols.map { _ in "---" })] + rows.map(line)).joined(separator: "\n")
     }
-    func append(_ row: EvaluationRow) throws {
-        try handle.write(contentsOf: Data((row.csvLine + "\n").utf8))
-    }
-    deinit { try? handle.close() }
 }
 
-/// A one-line progress bar with an estimate of the time left, on stderr.
-struct ProgressBar {
-    let total: Int
+/// A one-line progress bar on stderr: shard, pairs done of the shard's total, time left.
+final class ProgressBar {
     let tty = isatty(2) == 1
-    func update(done: Int, elapsed: Double) {
-        guard total > 0 else { return }
-        let width = 30, filled = width * done / total
-        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-        let line = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
-            + "\(done)/\(total) images" + (done > 0 ? String(format: "  %.0f s left", eta) : "")
+    var last: EvaluationProgress?
+    func update(_ p: EvaluationProgress) {
+        last = p
+        guard p.pairsTotal > 0 else { return }
+        let width = 30, filled = width * p.pairsDone / p.pairsTotal
+        let shard = p.shard.count > 1 ? "shard \(p.shard) " : ""
+        let line = shard + "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+            + "\(p.pairsDone)/\(p.pairsTotal) pairs" + (p.secondsLeft.map { String(format: "  ETA %.0f s", $0) } ?? "")
         writeStderr(tty ? "\r" + line : line + "\n")
     }
-    func finish(done: Int, elapsed: Double) {
-        update(done: done, elapsed: elapsed)
-        if tty { writeStderr("\n") }
-    }
+    func finish() { if tty, last != nil { writeStderr("\n") } }
 }
 
 struct Score: ParsableCommand {

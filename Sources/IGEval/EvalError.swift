@@ -16,6 +16,10 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
     case emptySplit(String)
     /// An argument is outside its allowed range.
     case invalidArgument(String)
+    /// Writing a file failed (e.g. the disk is full); `reason` says why and what is kept.
+    case writeFailed(path: String, reason: String)
+    /// A results file or a set of shards cannot be used together; the message says why.
+    case inconsistent(String)
 
     public var description: String {
         switch self {
@@ -26,6 +30,8 @@ public enum EvalError: Error, CustomStringConvertible, Equatable {
         case .malformedFile(let p, let r): return "malformed file \(p): \(r)"
         case .emptySplit(let p): return "split file lists no image ids: \(p)"
         case .invalidArgument(let s): return "invalid argument: \(s)"
+        case .writeFailed(let p, let r): return "cannot write \(p): \(r)"
+        case .inconsistent(let s): return s
         }
     }
 }

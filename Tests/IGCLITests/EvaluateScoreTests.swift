@@ -39,9 +39,10 @@ final class EvaluateScoreTests: XCTestCase {
         return root
     }
 
-    /// The data lines of a results CSV, split on commas, keyed by header name.
+    /// The data lines of a results CSV (no field here needs quoting), split on commas, keyed by header name.
     func csvRows(_ path: URL) throws -> [[String: String]] {
-        let lines = try String(contentsOf: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        // Header lines (# key=value: the configuration) come first.
+        let lines = try String(contentsOf: path, encoding: .utf8).split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") }
         guard let header = lines.first?.split(separator: ",").map(String.init) else { return [] }
         return lines.dropFirst().map { l in
             let f = l.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
