@@ -197,11 +197,16 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
             out[a] += s[a]
         }
         return out
-    case .softmax(let ax):
+    case .softmax(let ax), .logSoftmax(let ax):
         _ = try axis(ax, x.count)
         return x
-    case .pad(let pads, _):
+    case .pad(let pads, _), .padBorder(let pads, _):
         guard pads.count == 2 * x.count, small(pads) else { throw fail("pads \(pads) do not fit rank \(x.count)") }
+        if case .padBorder(_, true) = op {
+            for d in x.indices where pads[d] >= x[d] || pads[d + x.count] >= x[d] {
+                throw fail("reflect pads \(pads) must be smaller than the input \(x) on every axis")
+            }
+        }
         let out = x.indices.map { x[$0] + pads[$0] + pads[$0 + x.count] }
         guard out.allSatisfy({ $0 > 0 }) else { throw fail("pads \(pads) empty the tensor \(x)") }
         return out

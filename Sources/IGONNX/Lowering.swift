@@ -153,9 +153,25 @@ extension LoweringContext {
             }
             return (.softmax(axis: axis), [x])
         case "Dropout", "Identity": return (.identity, [x])
+        case "Cast":
+            // Computed tensors are float32: a cast to float32 or double keeps every value.
+            let to = try n.int("to", 1)
+            guard to == 1 || to == 11 else {
+                throw FoldError(message: "Cast of a computed (float) tensor to \(dataTypeName(to)) is not supported")
+            }
+            return (.identity, [x])
+        case "LogSoftmax":
+            let r = try rank(n).count
+            let axis = try normAxis(try n.int("axis", opset < 13 ? 1 : -1), r)
+            if opset < 13 && axis != r - 1 {
+                throw FoldError(message: "LogSoftmax before opset 13 with axis \(axis) of a rank-\(r) input (coerced to 2-D) is not supported")
+            }
+            return (.logSoftmax(axis: axis), [x])
         case "Pad":
             let mode = try n.string("mode", "constant")
-            guard mode == "constant" else { throw FoldError(message: "Pad mode '\(mode)' is not supported (only constant)") }
+            guard ["constant", "edge", "reflect"].contains(mode) else {
+                throw FoldError(message: "Pad mode '\(mode)' is not supported (constant, edge and reflect are)")
+            }
             let r = try rank(n).count
             var pads: [Int]
             var value: Float
@@ -176,6 +192,7 @@ extension LoweringContext {
             guard pads.count == 2 * r, pads.allSatisfy({ $0 >= 0 }) else {
                 throw FoldError(message: "pads \(pads) for rank \(r) (negative pads are not supported)")
             }
+            if mode != "constant" { return (.padBorder(pads: pads, reflect: mode == "reflect"), [x]) }
             return (.pad(pads: pads, value: value), [x])
         case "ReduceMean":
             let r = try rank(n).count

@@ -26,8 +26,13 @@ public enum ReferenceOps {
         case .matMul: return try RefLinear.matMulForward(arg(0), arg(1))
         case .concat(let axis): return try RefShape.concat(x, axis: axis)
         case .softmax(let axis): return RefShape.softmax(try arg(0), axis: axis)
+        case .logSoftmax(let axis): return RefShape.logSoftmax(try arg(0), axis: axis)
         case .identity: return try arg(0)
         case .pad(let pads, let value): return try RefShape.pad(arg(0), pads: pads, value: value)
+        case .padBorder(let pads, let reflect):
+            let t = try arg(0)
+            let (shape, idx) = try RefShape.borderIndex(t.shape, pads: pads, reflect: reflect)
+            return Tensor(shape: shape, data: idx.map { t.data[$0] })
         case .reduceMean(let axes, let keep): return try RefShape.reduceMean(arg(0), axes: axes, keepDims: keep)
         }
     }
@@ -59,7 +64,13 @@ public enum ReferenceOps {
         case .matMul: return try RefLinear.matMulBackward(x[0], x[1], dy: dy, wrt: wrt)
         case .concat(let axis): return RefShape.concatBackward(dy, shapes: x.map(\.shape), axis: axis, index: wrt)
         case .softmax(let axis): return RefShape.softmaxBackward(y, dy: dy, axis: axis)
+        case .logSoftmax(let axis): return RefShape.logSoftmaxBackward(y, dy: dy, axis: axis)
         case .pad(let pads, _): return RefShape.padBackward(dy, xShape: x[0].shape, pads: pads)
+        case .padBorder(let pads, let reflect):
+            let (_, idx) = try RefShape.borderIndex(x[0].shape, pads: pads, reflect: reflect)
+            var g = Tensor(zeros: x[0].shape)
+            for (o, i) in idx.enumerated() { g.data[i] += dy.data[o] }
+            return g
         case .reduceMean(let axes, _): return RefShape.reduceMeanBackward(dy, xShape: x[0].shape, axes: axes)
         }
         throw EngineError("\(op.name): no gradient with respect to input \(wrt)")
