@@ -60,15 +60,20 @@ extension Graph {
         return pick.name
     }
 
-    /// Module paths a node output belongs to: from a "/a/b/Op_output_0" style
-    /// tensor name and from its alias (with all enclosing modules).
-    func modulePaths(of tensor: String) -> [String] {
+    /// Module paths a node output belongs to: from a "/a/b/Op_output_0"
+    /// (torch) or "a/b/Op:0" (tf2onnx) style tensor name and from its alias
+    /// (with all enclosing modules). `stripped`: also TensorFlow's
+    /// uniquifying "_<digits>" suffix removed from each scope
+    /// ("functional_1/block5_conv3_1/Relu:0" -> module "functional.block5_conv3").
+    func modulePaths(of tensor: String, stripped: Bool = false) -> [String] {
         var paths = [String]()
-        if tensor.hasPrefix("/") {
-            let comps = tensor.split(separator: "/").map(String.init)
-            paths += IGEngine.modulePaths(scopes: Array(comps.dropLast()))
+        if tensor.contains("/") {
+            var comps = tensor.split(separator: "/").map(String.init)
+            comps.removeLast()
+            if stripped { comps = comps.map(stripUniquifier) }
+            paths += IGEngine.modulePaths(scopes: comps)
         }
-        if let a = aliases[tensor] {
+        if !stripped, let a = aliases[tensor] {
             let parts = a.split(separator: ".", omittingEmptySubsequences: false)
             for i in 1...max(1, parts.count) where i <= parts.count {
                 paths.append(parts[..<i].joined(separator: "."))
@@ -90,17 +95,20 @@ extension Graph {
         let comps = name.split(separator: "/").map(String.init)
         let query = comps.count > 1 ? (IGEngine.modulePaths(scopes: comps).last ?? name) : name
         guard !query.isEmpty else { throw LayerNameError(name: name, ambiguous: false, candidates: examples(near: name)) }
-        var lastOf = [String: String]()
-        var order = [String]()
-        for n in nodes {
-            for p in modulePaths(of: n.output) where p == query || p.hasSuffix("." + query) {
-                if lastOf[p] == nil { order.append(p) }
-                lastOf[p] = n.output
+        // Scopes as written first; then with TensorFlow's "_1" suffixes dropped.
+        for stripped in [false, true] {
+            var lastOf = [String: String]()
+            var order = [String]()
+            for n in nodes {
+                for p in modulePaths(of: n.output, stripped: stripped) where p == query || p.hasSuffix("." + query) {
+                    if lastOf[p] == nil { order.append(p) }
+                    lastOf[p] = n.output
+                }
             }
-        }
-        if order.count == 1, let t = lastOf[order[0]] { return t }
-        if order.count > 1 {
-            throw LayerNameError(name: name, ambiguous: true, candidates: Array(order.prefix(6)))
+            if order.count == 1, let t = lastOf[order[0]] { return t }
+            if order.count > 1 {
+                throw LayerNameError(name: name, ambiguous: true, candidates: Array(order.prefix(6)))
+            }
         }
         throw LayerNameError(name: name, ambiguous: false, candidates: examples(near: name))
     }
@@ -112,4 +120,11 @@ extension Graph {
         let close = all.filter { !low.isEmpty && ($0.lowercased().contains(low) || low.contains($0.lowercased())) }
         return Array((close.isEmpty ? Array(all.suffix(6)) : Array(close.suffix(6))))
     }
+}
+
+/// "block5_conv3_1" -> "block5_conv3"; names without such a suffix unchanged.
+func stripUniquifier(_ s: String) -> String {
+    guard let u = s.lastIndex(of: "_"), s.index(after: u) < s.endIndex,
+          s[s.index(after: u)...].allSatisfy(\.isNumber), u > s.startIndex else { return s }
+    return String(s[..<u])
 }
