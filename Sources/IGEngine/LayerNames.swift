@@ -49,7 +49,7 @@ extension Graph {
         let byName = Dictionary(cands.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         while let n = producer(of: pick.name) {
             switch n.op {
-            case .maxPool, .averagePool, .identity, .pad, .padBorder:
+            case .maxPool, .averagePool, .pad, .padBorder:
                 guard let prev = n.inputs.first.flatMap({ byName[$0] }), prev.shape[1] > 1 else { return pick.name }
                 pick = prev
                 continue

@@ -147,6 +147,13 @@ public final class Model: @unchecked Sendable {
 
     public var classCount: Int { labels.count }
 
+    /// What the methods explain (the score y^c): the input of the file's final
+    /// Softmax when it had one (removed at import), else the file's output.
+    public var scoreDescription: String {
+        if let op = graph.removedSoftmax { return "logit (input of the final \(op))" }
+        return "logit (the model's output; no final Softmax)"
+    }
+
     public func label(_ c: Int) -> String { c >= 0 && c < labels.count ? labels[c] : "class \(c)" }
 
     /// Resolves a layer as the exporter wrote it or by a shorter unique form.

@@ -70,8 +70,9 @@ final class BYOMExporterStyleTests: XCTestCase {
         for i in 0..<plane { px[i] = 0.9; px[plane + i] = 0.5; px[2 * plane + i] = 0.1 }  // R, G, B
         let x = m.normalize(px)
         let p = m.preprocessing
-        XCTAssertEqual(x.data[0], (0.1 - p.mean[0]) / p.std[0], accuracy: 1e-5, "channel 0 = blue")
-        XCTAssertEqual(x.data[2 * plane], (0.9 - p.mean[2]) / p.std[2], accuracy: 1e-5, "channel 2 = red")
+        let blue: Float = (0.1 - p.mean[0]) / p.std[0], red: Float = (0.9 - p.mean[2]) / p.std[2]
+        XCTAssertEqual(x.data[0], blue, accuracy: 1e-5, "channel 0 = blue")
+        XCTAssertEqual(x.data[2 * plane], red, accuracy: 1e-5, "channel 2 = red")
 
         let gray = Model(graph: m.graph, name: "g", engine: m.engine,
                          preprocessing: Preprocessing(height: p.height, width: p.width, mean: [0.25], std: [0.5], resize: .stretch,
@@ -79,6 +80,7 @@ final class BYOMExporterStyleTests: XCTestCase {
                          labels: m.labels, defaultLayer: m.defaultLayer)
         let y = gray.normalize(px)
         XCTAssertEqual(y.shape, [1, 1, p.height, p.width])
-        XCTAssertEqual(y.data[0], (0.299 * 0.9 + 0.587 * 0.5 + 0.114 * 0.1 - 0.25) / 0.5, accuracy: 1e-5, "BT.601 luma")
+        let luma: Float = 0.299 * 0.9 + 0.587 * 0.5 + 0.114 * 0.1
+        XCTAssertEqual(y.data[0], (luma - 0.25) / 0.5, accuracy: 1e-5, "BT.601 luma")
     }
 }
