@@ -82,10 +82,16 @@ public enum Op: Sendable, Equatable {
     case hardSigmoid(alpha: Float, beta: Float)
     case hardSwish
     /// Element-wise with numpy broadcasting; either input may be a constant.
-    case add, sub, mul, div
+    /// `max`: the larger of the two (ONNX Max of two inputs; ties send the gradient to the first).
+    case add, sub, mul, div, max
+    /// inputs: x, slope (broadcast to x): x if x >= 0 else slope * x.
+    case prelu
+    /// Local response normalisation across channels (ONNX LRN).
+    case lrn(size: Int, alpha: Float, beta: Float, bias: Float)
     case maxPool(PoolAttributes)
     case averagePool(PoolAttributes)
     case globalAveragePool
+    case globalMaxPool
     /// Flatten to 2-D at `axis`.
     case flatten(axis: Int)
     /// Reshape keeping the batch axis: output is [N] + rest, where `rest` is
@@ -124,6 +130,10 @@ public enum Op: Sendable, Equatable {
         case .sub: return "Sub"
         case .mul: return "Mul"
         case .div: return "Div"
+        case .max: return "Max"
+        case .prelu: return "PRelu"
+        case .lrn: return "LRN"
+        case .globalMaxPool: return "GlobalMaxPool"
         case .maxPool: return "MaxPool"
         case .averagePool: return "AveragePool"
         case .globalAveragePool: return "GlobalAveragePool"

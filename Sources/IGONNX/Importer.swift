@@ -223,6 +223,19 @@ struct Import {
             throw error("output \(extra) (beyond the first) is used, which is not supported", n)
         }
         if n.opType == "BatchNormalization" { return try batchNorm(n, out) }
+        let operands = n.inputs.filter { !$0.isEmpty }
+        if n.opType == "Sum" || n.opType == "Max", operands.count > 2 {
+            // A chain of two-input Adds / Maxes.
+            var acc = operands[0]
+            for (k, b) in operands.dropFirst().enumerated() {
+                let last = k == operands.count - 2
+                let o = last ? out : out + "::\(n.opType.lowercased())\(k)"
+                let name = (n.name.isEmpty ? out : n.name) + (last ? "" : "::\(k)")
+                try append(Node(name: name, op: n.opType == "Max" ? .max : .add, inputs: [acc, b], output: o), from: n)
+                acc = o
+            }
+            return
+        }
         let (op, ins): (Op, [String])
         do { (op, ins) = try ctx.lower(n) } catch is UnsupportedOp {
             throw error("unsupported op \(n.opType)", n)

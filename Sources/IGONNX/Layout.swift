@@ -14,8 +14,8 @@ import IGEngine
 /// Softmax, Concat) are rewritten to run on the physical tensor with their
 /// axes/constants permuted; Transpose pairs cancel. Any other consumer of a
 /// permuted tensor gets an explicit Transpose node ("materialised"), so the
-/// graph's values never change meaning. Graphs without Transposes (torch
-/// exports) pass through untouched: same nodes, same names.
+/// graph's values never change meaning. It runs only for NHWC inputs: graphs
+/// fed NCHW (torch exports) pass through untouched: same nodes, same names.
 struct LayoutPass {
     struct Phys { var name: String; var perm: [Int]? }
 
@@ -108,7 +108,7 @@ struct LayoutPass {
             return
         case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish:
             return emitPermuted(node, op: node.op, inputs: [x.name], perm: p)
-        case .add, .sub, .mul, .div:
+        case .add, .sub, .mul, .div, .max, .prelu:
             var names = [String]()
             for (k, i) in ins.enumerated() {
                 if let q = i.perm, q == p { names.append(i.name) }
@@ -140,7 +140,7 @@ struct LayoutPass {
                                 perm: Self.isIdentity(r) ? nil : r)
         case .concat(let axis) where ins.allSatisfy({ $0.perm == p }):
             return emitPermuted(node, op: .concat(axis: p[axis]), inputs: ins.map(\.name), perm: p)
-        case .conv, .batchNorm, .maxPool, .averagePool, .globalAveragePool, .flatten, .reshape, .squeeze,
+        case .conv, .batchNorm, .maxPool, .averagePool, .globalAveragePool, .globalMaxPool, .lrn, .flatten, .reshape, .squeeze,
              .unsqueeze, .transpose, .gemm, .matMul, .concat, .softmax, .logSoftmax, .identity, .pad, .padBorder, .reduceMean:
             return emitPlain(node, inputs: node.inputs.map { plain($0) })
         }
@@ -163,8 +163,9 @@ extension Import {
     /// Runs `LayoutPass` over the lowered nodes. `nhwcInput`: the graph input
     /// is NHWC (logical), stored NCHW (physical) under the same name.
     mutating func canonicaliseLayout(input: String, nhwcInput: Bool, output: String) -> (output: String, changed: Bool) {
-        let hasTranspose = nodes.contains { if case .transpose = $0.op { return true } else { return false } }
-        guard nhwcInput || hasTranspose else { return (output, false) }
+        // Only for channels-last inputs: a graph fed NCHW (every torch export) stays exactly as it was,
+        // Transposes included.
+        guard nhwcInput else { return (output, false) }
         var pass = LayoutPass(consts: ctx.consts)
         pass.used.insert(input)
         if nhwcInput { pass.phys[input] = LayoutPass.Phys(name: input, perm: [0, 2, 3, 1]) }

@@ -124,6 +124,22 @@ extension LoweringContext {
                                    countIncludePad: try n.int("count_include_pad", 0) != 0)
             return (n.opType == "MaxPool" ? .maxPool(a) : .averagePool(a), [x])
         case "GlobalAveragePool": return (.globalAveragePool, [x])
+        case "GlobalMaxPool": return (.globalMaxPool, [x])
+        case "PRelu":
+            let slope = try input(n, 1)
+            guard consts[slope] != nil else { throw FoldError(message: "PRelu slope ('\(slope)') must be a constant") }
+            return (.prelu, [x, slope])
+        case "LRN":
+            let size = try n.int("size", 0)
+            guard size >= 1, size < 1 << 16 else { throw FoldError(message: "LRN needs a size >= 1 (got \(size))") }
+            return (.lrn(size: size, alpha: try n.float("alpha", 1e-4), beta: try n.float("beta", 0.75),
+                         bias: try n.float("bias", 1)), [x])
+        case "Max", "Sum":
+            // Two inputs; Sum/Max of more are expanded into a chain by the importer.
+            let ins = n.inputs.filter { !$0.isEmpty }
+            if ins.count == 1 { return (.identity, [x]) }
+            guard ins.count == 2 else { throw FoldError(message: "\(n.opType) of \(ins.count) inputs") }
+            return (n.opType == "Max" ? .max : .add, ins)
         case "Flatten":
             return (.flatten(axis: try normAxis(try n.int("axis", 1), try rank(n).count + 1)), [x])
         case "Reshape":

@@ -43,4 +43,30 @@ final class BYOMOpsTests: XCTestCase {
         try checkGradient(.logSoftmax(axis: 1), inputs: [x], wrt: 0)
         try checkGradient(.logSoftmax(axis: 3), inputs: [x], wrt: 0)
     }
+
+    func testMaxPReluGlobalMaxLRNForward() throws {
+        let a = Tensor(shape: [1, 2], data: [1, 5]), b = Tensor(shape: [1, 2], data: [3, 2])
+        XCTAssertEqual(try ReferenceOps.forward(.max, [a, b]).data, [3, 5])
+        let x = Tensor(shape: [1, 2, 1, 2], data: [-2, 3, -4, 1])
+        let slope = Tensor(shape: [2, 1, 1], data: [0.25, 0.5])
+        XCTAssertEqual(try ReferenceOps.forward(.prelu, [x, slope]).data, [-0.5, 3, -2, 1])
+        let g = try ReferenceOps.forward(.globalMaxPool, [Tensor(shape: [1, 2, 2, 2], data: [1, 7, -3, 2, -5, -1, -2, -9])])
+        XCTAssertEqual(g.shape, [1, 2, 1, 1])
+        XCTAssertEqual(g.data, [7, -1])
+        // size 3, alpha/size = 1, beta 1, bias 1 over channels [1, 2, 3]: d = [1+1+4, 1+1+4+9, 1+4+9].
+        let l = try ReferenceOps.forward(.lrn(size: 3, alpha: 3, beta: 1, bias: 1), [Tensor(shape: [1, 3, 1, 1], data: [1, 2, 3])])
+        XCTAssertEqual(l.data[0], 1.0 / 6, accuracy: 1e-6)
+        XCTAssertEqual(l.data[1], 2.0 / 15, accuracy: 1e-6)
+        XCTAssertEqual(l.data[2], 3.0 / 14, accuracy: 1e-6)
+    }
+
+    func testMaxPReluGlobalMaxLRNBackward() throws {
+        let x = randomTensor([2, 5, 3, 4], seed: 92)
+        try checkGradient(.max, inputs: [x, randomTensor([2, 5, 3, 4], seed: 93)], wrt: 0)
+        try checkGradient(.max, inputs: [x, randomTensor([5, 1, 1], seed: 94)], wrt: 1)
+        try checkGradient(.prelu, inputs: [x, randomTensor([5, 1, 1], seed: 95)], wrt: 0)
+        try checkGradient(.globalMaxPool, inputs: [x], wrt: 0)
+        try checkGradient(.lrn(size: 3, alpha: 1e-2, beta: 0.75, bias: 1), inputs: [x], wrt: 0)
+        try checkGradient(.lrn(size: 4, alpha: 0.5, beta: 0.75, bias: 2), inputs: [x], wrt: 0)
+    }
 }

@@ -13,7 +13,11 @@ public enum ReferenceOps {
                                        residual: a.residual ? x.last : nil)
         case .batchNorm: return try RefElementwise.channelAffine(arg(0), scale: arg(1), shift: arg(2))
         case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish: return RefElementwise.unaryForward(op, try arg(0))
-        case .add, .sub, .mul, .div: return try RefElementwise.binaryForward(op, arg(0), arg(1))
+        case .add, .sub, .mul, .div, .max: return try RefElementwise.binaryForward(op, arg(0), arg(1))
+        case .prelu: return try RefElementwise.preluForward(arg(0), arg(1))
+        case .lrn(let size, let alpha, let beta, let bias):
+            return try RefPool.lrnForward(arg(0), size: size, alpha: alpha, beta: beta, bias: bias)
+        case .globalMaxPool: return try RefPool.globalMaxForward(arg(0))
         case .maxPool(let a): return try RefPool.maxForward(arg(0), a)
         case .averagePool(let a): return try RefPool.averageForward(arg(0), a)
         case .globalAveragePool: return try RefPool.globalAverageForward(arg(0))
@@ -50,8 +54,14 @@ public enum ReferenceOps {
             return RefElementwise.channelAffineBackward(dy, scale: x[1])
         case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish:
             return RefElementwise.unaryBackward(op, x: x[0], y: y, dy: dy)
-        case .add, .sub, .mul, .div:
+        case .add, .sub, .mul, .div, .max:
             return try RefElementwise.binaryBackward(op, x[0], x[1], dy: dy, wrt: wrt)
+        case .prelu:
+            guard wrt == 0 else { break }
+            return try RefElementwise.preluBackward(x[0], x[1], dy: dy)
+        case .lrn(let size, let alpha, let beta, let bias):
+            return RefPool.lrnBackward(x[0], size: size, alpha: alpha, beta: beta, bias: bias, dy: dy)
+        case .globalMaxPool: return RefPool.globalMaxBackward(x[0], dy: dy)
         case .maxPool(let a): return try RefPool.maxBackward(x[0], a, dy: dy)
         case .averagePool(let a): return try RefPool.averageBackward(x[0].shape, a, dy: dy)
         case .globalAveragePool: return RefPool.globalAverageBackward(x[0].shape, dy: dy)
