@@ -61,9 +61,14 @@ final class BYOMOpsTests: XCTestCase {
     }
 
     func testMaxPReluGlobalMaxLRNBackward() throws {
-        let x = randomTensor([2, 5, 3, 4], seed: 92)
-        try checkGradient(.max, inputs: [x, randomTensor([2, 5, 3, 4], seed: 93)], wrt: 0)
-        try checkGradient(.max, inputs: [x, randomTensor([5, 1, 1], seed: 94)], wrt: 1)
+        // Inputs kept >= 0.1 away from the kinks (x = 0 for PRelu, a = b for Max), so the finite
+        // differences (step 1e-2) never straddle one.
+        var x = randomTensor([2, 5, 3, 4], seed: 92)
+        for i in 0..<x.count { x.data[i] += x.data[i] >= 0 ? 0.1 : -0.1 }
+        var b = randomTensor([2, 5, 3, 4], seed: 93)
+        for i in 0..<b.count { b.data[i] = x.data[i] + (b.data[i] >= 0 ? 0.1 + b.data[i] : b.data[i] - 0.1) }
+        try checkGradient(.max, inputs: [x, b], wrt: 0)
+        try checkGradient(.max, inputs: [x, b], wrt: 1)
         try checkGradient(.prelu, inputs: [x, randomTensor([5, 1, 1], seed: 95)], wrt: 0)
         try checkGradient(.globalMaxPool, inputs: [x], wrt: 0)
         try checkGradient(.lrn(size: 3, alpha: 1e-2, beta: 0.75, bias: 1), inputs: [x], wrt: 0)
