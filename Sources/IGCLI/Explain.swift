@@ -144,7 +144,7 @@ func suffixed(_ path: String, _ suffix: String) -> String {
 func describe(_ e: Explanation, model: Model) -> [String: Any] {
     var d: [String: Any] = [
         "method": e.method.rawValue, "class": e.classIndex, "label": e.label,
-        "score": Double(e.score), "probability": Double(e.probability), "layer": e.layer,
+        "score": Double(e.score), "score_of": model.scoreDescription, "probability": Double(e.probability), "layer": e.layer,
         "map_shape": [e.height, e.width], "seconds": e.seconds, "scaling": e.scaling,
         "model": model.path, "resize": model.preprocessing.resize.rawValue,
     ]

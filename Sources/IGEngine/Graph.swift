@@ -82,10 +82,16 @@ public enum Op: Sendable, Equatable {
     case hardSigmoid(alpha: Float, beta: Float)
     case hardSwish
     /// Element-wise with numpy broadcasting; either input may be a constant.
-    case add, sub, mul, div
+    /// `max`: the larger of the two (ONNX Max of two inputs; ties send the gradient to the first).
+    case add, sub, mul, div, max
+    /// inputs: x, slope (broadcast to x): x if x >= 0 else slope * x.
+    case prelu
+    /// Local response normalisation across channels (ONNX LRN).
+    case lrn(size: Int, alpha: Float, beta: Float, bias: Float)
     case maxPool(PoolAttributes)
     case averagePool(PoolAttributes)
     case globalAveragePool
+    case globalMaxPool
     /// Flatten to 2-D at `axis`.
     case flatten(axis: Int)
     /// Reshape keeping the batch axis: output is [N] + rest, where `rest` is
@@ -99,10 +105,14 @@ public enum Op: Sendable, Equatable {
     case matMul
     case concat(axis: Int)
     case softmax(axis: Int)
+    case logSoftmax(axis: Int)
     /// Dropout (inference) and Identity.
     case identity
     /// Constant padding; `pads` as ONNX: all begins then all ends.
     case pad(pads: [Int], value: Float)
+    /// Edge (replicate the border) or reflect (mirror without repeating the
+    /// border) padding; `pads` as for `pad`.
+    case padBorder(pads: [Int], reflect: Bool)
     case reduceMean(axes: [Int], keepDims: Bool)
 
     /// The op's name as ONNX spells it.
@@ -120,6 +130,10 @@ public enum Op: Sendable, Equatable {
         case .sub: return "Sub"
         case .mul: return "Mul"
         case .div: return "Div"
+        case .max: return "Max"
+        case .prelu: return "PRelu"
+        case .lrn: return "LRN"
+        case .globalMaxPool: return "GlobalMaxPool"
         case .maxPool: return "MaxPool"
         case .averagePool: return "AveragePool"
         case .globalAveragePool: return "GlobalAveragePool"
@@ -132,8 +146,9 @@ public enum Op: Sendable, Equatable {
         case .matMul: return "MatMul"
         case .concat: return "Concat"
         case .softmax: return "Softmax"
+        case .logSoftmax: return "LogSoftmax"
         case .identity: return "Identity"
-        case .pad: return "Pad"
+        case .pad, .padBorder: return "Pad"
         case .reduceMean: return "ReduceMean"
         }
     }
@@ -166,6 +181,13 @@ public struct Graph: Sendable {
     /// Optional friendlier names for tensors (e.g. the PyTorch module path
     /// `layer4.2` for `/layer4/layer4.2/relu_2/Relu_output_0`).
     public var aliases: [String: String]
+    /// Set when the model file ended in a Softmax (or LogSoftmax) over the
+    /// classes, which the importer removed: `output` is then that op's input
+    /// (the logits, the paper's y^c) and the value names the op. The model's
+    /// own probabilities are softmax(output), which is exactly what it computed.
+    public var removedSoftmax: String? = nil
+    /// The file's name for the removed Softmax's output (set with `removedSoftmax`).
+    public var fileOutput: String? = nil
 
     public init(nodes: [Node], constants: [String: Tensor], input: String, inputShape: [Int],
                 output: String, aliases: [String: String] = [:]) {

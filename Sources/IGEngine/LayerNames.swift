@@ -29,22 +29,51 @@ public func modulePaths(scopes: [String]) -> [String] {
 extension Graph {
     /// Every node output with a per-item 3-D shape (C, H, W), in graph order,
     /// with its alias (if any). Requires `shapes` (see `inferShapes()`).
+    /// A Transpose's output is left out: it holds another layer's values in
+    /// another order (see the importer's layout pass), not a new activation.
     public var candidateLayers: [(name: String, alias: String?, shape: [Int])] {
         nodes.compactMap { n in
             guard let s = shapes[n.output], s.count == 3 else { return nil }
+            if case .transpose = n.op { return nil }
             return (n.output, aliases[n.output], s)
         }
     }
 
-    /// Module paths a node output belongs to: from a "/a/b/Op_output_0" style
-    /// tensor name and from its alias (with all enclosing modules).
-    func modulePaths(of tensor: String) -> [String] {
-        var paths = [String]()
-        if tensor.hasPrefix("/") {
-            let comps = tensor.split(separator: "/").map(String.init)
-            paths += IGEngine.modulePaths(scopes: Array(comps.dropLast()))
+    /// The layer to explain when none is named: the last spatial activation
+    /// (C x h x w with h > 1) before global pooling / flatten, stepping back
+    /// over pooling and data-movement ops at the end (a VGG's last MaxPool:
+    /// its input, the last conv block's ReLU). Nil when there is none.
+    public var defaultLayer: String? {
+        let cands = candidateLayers
+        guard var pick = cands.last(where: { $0.shape[1] > 1 }) else { return nil }
+        let byName = Dictionary(cands.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        while let n = producer(of: pick.name) {
+            switch n.op {
+            case .maxPool, .averagePool, .pad, .padBorder:
+                guard let prev = n.inputs.first.flatMap({ byName[$0] }), prev.shape[1] > 1 else { return pick.name }
+                pick = prev
+                continue
+            default:
+                return pick.name
+            }
         }
-        if let a = aliases[tensor] {
+        return pick.name
+    }
+
+    /// Module paths a node output belongs to: from a "/a/b/Op_output_0"
+    /// (torch) or "a/b/Op:0" (tf2onnx) style tensor name and from its alias
+    /// (with all enclosing modules). `stripped`: also TensorFlow's
+    /// uniquifying "_<digits>" suffix removed from each scope
+    /// ("functional_1/block5_conv3_1/Relu:0" -> module "functional.block5_conv3").
+    func modulePaths(of tensor: String, stripped: Bool = false) -> [String] {
+        var paths = [String]()
+        if tensor.contains("/") {
+            var comps = tensor.split(separator: "/").map(String.init)
+            comps.removeLast()
+            if stripped { comps = comps.map(stripUniquifier) }
+            paths += IGEngine.modulePaths(scopes: comps)
+        }
+        if !stripped, let a = aliases[tensor] {
             let parts = a.split(separator: ".", omittingEmptySubsequences: false)
             for i in 1...max(1, parts.count) where i <= parts.count {
                 paths.append(parts[..<i].joined(separator: "."))
@@ -66,17 +95,20 @@ extension Graph {
         let comps = name.split(separator: "/").map(String.init)
         let query = comps.count > 1 ? (IGEngine.modulePaths(scopes: comps).last ?? name) : name
         guard !query.isEmpty else { throw LayerNameError(name: name, ambiguous: false, candidates: examples(near: name)) }
-        var lastOf = [String: String]()
-        var order = [String]()
-        for n in nodes {
-            for p in modulePaths(of: n.output) where p == query || p.hasSuffix("." + query) {
-                if lastOf[p] == nil { order.append(p) }
-                lastOf[p] = n.output
+        // Scopes as written first; then with TensorFlow's "_1" suffixes dropped.
+        for stripped in [false, true] {
+            var lastOf = [String: String]()
+            var order = [String]()
+            for n in nodes {
+                for p in modulePaths(of: n.output, stripped: stripped) where p == query || p.hasSuffix("." + query) {
+                    if lastOf[p] == nil { order.append(p) }
+                    lastOf[p] = n.output
+                }
             }
-        }
-        if order.count == 1, let t = lastOf[order[0]] { return t }
-        if order.count > 1 {
-            throw LayerNameError(name: name, ambiguous: true, candidates: Array(order.prefix(6)))
+            if order.count == 1, let t = lastOf[order[0]] { return t }
+            if order.count > 1 {
+                throw LayerNameError(name: name, ambiguous: true, candidates: Array(order.prefix(6)))
+            }
         }
         throw LayerNameError(name: name, ambiguous: false, candidates: examples(near: name))
     }
@@ -88,4 +120,11 @@ extension Graph {
         let close = all.filter { !low.isEmpty && ($0.lowercased().contains(low) || low.contains($0.lowercased())) }
         return Array((close.isEmpty ? Array(all.suffix(6)) : Array(close.suffix(6))))
     }
+}
+
+/// "block5_conv3_1" -> "block5_conv3"; names without such a suffix unchanged.
+func stripUniquifier(_ s: String) -> String {
+    guard let u = s.lastIndex(of: "_"), s.index(after: u) < s.endIndex,
+          s[s.index(after: u)...].allSatisfy(\.isNumber), u > s.startIndex else { return s }
+    return String(s[..<u])
 }

@@ -100,7 +100,14 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
         return x
     case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish, .identity:
         return x
-    case .add, .sub, .mul, .div:
+    case .prelu:
+        try need(2)
+        guard broadcastShape(x, inputs[1]) == x else { throw fail("slope \(inputs[1]) does not broadcast to \(x)") }
+        return x
+    case .lrn(let size, _, _, _):
+        guard x.count >= 3, size >= 1, size < 1 << 16 else { throw fail("expects N, C, ... input and size >= 1, got \(x), size \(size)") }
+        return x
+    case .add, .sub, .mul, .div, .max:
         try need(2)
         guard let s = broadcastShape(x, inputs[1]) else { throw fail("shapes \(x) and \(inputs[1]) do not broadcast") }
         return s
@@ -118,7 +125,7 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
         let w = windowOutput(x[3], kernel: a.kernel[1], stride: a.strides[1], padBegin: a.pads[1], padEnd: a.pads[3], dilation: a.dilations[1], ceil: a.ceilMode)
         guard h > 0, w > 0 else { throw fail("kernel \(a.kernel) does not fit input \(x)") }
         return [x[0], x[1], h, w]
-    case .globalAveragePool:
+    case .globalAveragePool, .globalMaxPool:
         guard x.count >= 3 else { throw fail("expects at least 3-D input, got \(x)") }
         return [x[0], x[1]] + Array(repeating: 1, count: x.count - 2)
     case .flatten(let ax):
@@ -197,11 +204,16 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
             out[a] += s[a]
         }
         return out
-    case .softmax(let ax):
+    case .softmax(let ax), .logSoftmax(let ax):
         _ = try axis(ax, x.count)
         return x
-    case .pad(let pads, _):
+    case .pad(let pads, _), .padBorder(let pads, _):
         guard pads.count == 2 * x.count, small(pads) else { throw fail("pads \(pads) do not fit rank \(x.count)") }
+        if case .padBorder(_, true) = op {
+            for d in x.indices where pads[d] >= x[d] || pads[d + x.count] >= x[d] {
+                throw fail("reflect pads \(pads) must be smaller than the input \(x) on every axis")
+            }
+        }
         let out = x.indices.map { x[$0] + pads[$0] + pads[$0 + x.count] }
         guard out.allSatisfy({ $0 > 0 }) else { throw fail("pads \(pads) empty the tensor \(x)") }
         return out

@@ -12,22 +12,37 @@ public enum Backend: String, Sendable, CaseIterable {
     case reference
 }
 
+/// The order of a network's colour channels.
+public enum ChannelOrder: String, Sendable, CaseIterable {
+    case rgb, bgr
+}
+
 /// How to turn a photo into the network's input.
 public struct Preprocessing: Sendable, Equatable {
-    public init(height: Int, width: Int, mean: [Float], std: [Float], resize: ResizeMode) {
+    public init(height: Int, width: Int, mean: [Float], std: [Float], resize: ResizeMode,
+                channels: Int = 3, channelOrder: ChannelOrder = .rgb) {
         self.height = height; self.width = width; self.mean = mean; self.std = std; self.resize = resize
+        self.channels = channels; self.channelOrder = channelOrder
     }
 
     public var height: Int
     public var width: Int
+    /// One value per input channel, in the network's channel order, [0, 1] pixel units.
     public var mean: [Float]
     public var std: [Float]
     public var resize: ResizeMode
+    /// 3 (colour) or 1 (grayscale: ITU-R BT.601 luma of the photo).
+    public var channels: Int
+    /// Colour networks only: RGB or BGR.
+    public var channelOrder: ChannelOrder
 
     /// Stated defaults for a model without a sidecar: the input size from the
     /// graph, ImageNet mean/std, straight stretch.
     public static let imagenetMean: [Float] = [0.485, 0.456, 0.406]
     public static let imagenetStd: [Float] = [0.229, 0.224, 0.225]
+    /// Defaults for a grayscale network: the means of the ImageNet values.
+    public static let grayMean: [Float] = [0.449]
+    public static let grayStd: [Float] = [0.226]
 }
 
 /// One class prediction.
@@ -69,8 +84,28 @@ public final class Model: @unchecked Sendable {
                             inputSize: [Int]? = nil, mean: [Float]? = nil, std: [Float]? = nil,
                             resize: ResizeMode? = nil, defaultLayer: String? = nil) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw ModelError("\(path): no such model file") }
-        let graph = try ONNXImporter.load(path: path)
         let sidecar = try Sidecar.load(forModel: path) ?? Sidecar()
+        let sidecarPath = Sidecar.path(forModel: path)
+        var layout = InputLayout.auto
+        if let l = sidecar.layout {
+            guard let parsed = InputLayout(rawValue: l.lowercased()), parsed != .auto else {
+                throw ModelError("\(sidecarPath): layout must be 'nchw' or 'nhwc', not '\(l)'")
+            }
+            layout = parsed
+        }
+        var order = ChannelOrder.rgb
+        if let o = sidecar.channelOrder {
+            guard let parsed = ChannelOrder(rawValue: o.lowercased()) else {
+                throw ModelError("\(sidecarPath): channel_order must be 'rgb' or 'bgr', not '\(o)'")
+            }
+            order = parsed
+        }
+        let graph = try ONNXImporter.load(path: path, layout: layout)
+        let channels = graph.inputShape[0]
+        guard channels == 3 || channels == 1 else {
+            throw ModelError("\(path): the image input has \(channels) channels (shape \(graph.inputShape) as C, H, W); "
+                             + "igcam feeds 3 (colour) or 1 (grayscale). If the input is NHWC or NCHW, say so with \"layout\" in \(sidecarPath)")
+        }
         let engine: InferenceEngine
         switch backend {
         case .fast: engine = try FastEngine(graph: graph, threads: threads)
@@ -80,10 +115,10 @@ public final class Model: @unchecked Sendable {
         guard size.count == 2, size[0] == graph.inputShape[1], size[1] == graph.inputShape[2] else {
             throw ModelError("\(path): input size \(size) does not match the graph's \(graph.inputShape)")
         }
-        let m = mean ?? sidecar.mean ?? Preprocessing.imagenetMean
-        let s = std ?? sidecar.std ?? Preprocessing.imagenetStd
-        guard m.count == 3, s.count == 3, s.allSatisfy({ $0 > 0 }) else {
-            throw ModelError("\(path): mean and std need 3 values each, std positive (got \(m), \(s))")
+        let m = mean ?? sidecar.mean ?? (channels == 3 ? Preprocessing.imagenetMean : Preprocessing.grayMean)
+        let s = std ?? sidecar.std ?? (channels == 3 ? Preprocessing.imagenetStd : Preprocessing.grayStd)
+        guard m.count == channels, s.count == channels, s.allSatisfy({ $0 > 0 && $0.isFinite }), m.allSatisfy(\.isFinite) else {
+            throw ModelError("\(path): mean and std need \(channels) value\(channels == 1 ? "" : "s") each (one per input channel), std positive (got \(m), \(s))")
         }
         var mode = ResizeMode.stretch
         if let r = resize { mode = r } else if let r = sidecar.resize {
@@ -97,19 +132,27 @@ public final class Model: @unchecked Sendable {
         let layer: String
         if let d = defaultLayer ?? sidecar.defaultLayer {
             layer = try graph.resolveLayer(d)
-        } else if let last = graph.candidateLayers.last(where: { $0.shape.count == 3 && $0.shape[1] > 1 }) {
-            layer = last.name
+        } else if let last = graph.defaultLayer {
+            layer = last
         } else {
             throw ModelError("\(path): no convolutional layer to explain; name one with --layer")
         }
         self.init(graph: graph, name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
                   engine: engine,
-                  preprocessing: Preprocessing(height: size[0], width: size[1], mean: m, std: s, resize: mode),
+                  preprocessing: Preprocessing(height: size[0], width: size[1], mean: m, std: s, resize: mode,
+                                               channels: channels, channelOrder: order),
                   labels: l.count == classes ? l : (0..<classes).map { "class \($0)" },
                   defaultLayer: layer, path: path)
     }
 
     public var classCount: Int { labels.count }
+
+    /// What the methods explain (the score y^c): the input of the file's final
+    /// Softmax when it had one (removed at import), else the file's output.
+    public var scoreDescription: String {
+        if let op = graph.removedSoftmax { return "logit (input of the final \(op))" }
+        return "logit (the model's output; no final Softmax)"
+    }
 
     public func label(_ c: Int) -> String { c >= 0 && c < labels.count ? labels[c] : "class \(c)" }
 
@@ -128,12 +171,25 @@ public final class Model: @unchecked Sendable {
         return preprocess(image, height: p.height, width: p.width, mode: p.resize, mean: [0, 0, 0], std: [1, 1, 1])
     }
 
-    /// Pixel-space CHW values normalised with the model's mean and std, as a batch of one.
+    /// Pixel-space RGB CHW values as the network's input, a batch of one:
+    /// channels put in the network's order (or turned to gray), then
+    /// normalised with its mean and std.
     public func normalize(_ pixels: [Float]) -> Tensor {
         let p = preprocessing
         let plane = p.height * p.width
+        if p.channels == 1 {
+            var d = [Float](repeating: 0, count: plane)
+            for i in 0..<plane {
+                let g = 0.299 * pixels[i] + 0.587 * pixels[plane + i] + 0.114 * pixels[2 * plane + i]
+                d[i] = (g - p.mean[0]) / p.std[0]
+            }
+            return Tensor(shape: [1, 1, p.height, p.width], data: d)
+        }
         var d = pixels
-        for c in 0..<3 { for i in 0..<plane { d[c * plane + i] = (d[c * plane + i] - p.mean[c]) / p.std[c] } }
+        for c in 0..<3 {
+            let src = p.channelOrder == .bgr ? 2 - c : c
+            for i in 0..<plane { d[c * plane + i] = (pixels[src * plane + i] - p.mean[c]) / p.std[c] }
+        }
         return Tensor(shape: [1, 3, p.height, p.width], data: d)
     }
 

@@ -11,10 +11,15 @@ public struct Sidecar: Codable, Sendable, Equatable {
     public var labels: [String]?
     public var labelsFile: String?
     public var defaultLayer: String?
+    /// "nchw" or "nhwc": how the graph's image input is laid out (default: guessed from its shape).
+    public var layout: String?
+    /// "rgb" or "bgr": the order of the input's colour channels (default rgb). `mean`/`std` are in this order.
+    public var channelOrder: String?
 
     enum CodingKeys: String, CodingKey {
         case inputSize = "input_size", mean, std, resize, labels
         case labelsFile = "labels_file", defaultLayer = "default_layer"
+        case layout, channelOrder = "channel_order"
     }
 
     public init(inputSize: [Int]? = nil, mean: [Float]? = nil, std: [Float]? = nil, resize: String? = nil,

@@ -7,18 +7,21 @@ import IGEngine
 /// other node is lowered to an `Op`.
 public enum ONNXImporter {
     /// Load a model file. External data files are looked up next to it.
-    public static func load(path: String) throws -> Graph {
+    /// `layout` says how the image input is laid out (`.auto`: NHWC when the
+    /// input is [N, H, W, C] with C in 1...4 and H, W > C).
+    public static func load(path: String, layout: InputLayout = .auto) throws -> Graph {
         let url = URL(fileURLWithPath: path)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ONNXError(file: path, message: "cannot read the file (\(error.localizedDescription))")
         }
-        return try load(data: data, fileName: path, directory: url.deletingLastPathComponent().path)
+        return try load(data: data, fileName: path, directory: url.deletingLastPathComponent().path, layout: layout)
     }
 
     /// Load a model from memory. `fileName` names it in errors; `directory`
     /// (default: the folder of `fileName`) is where external data is looked up.
-    public static func load(data: Data, fileName: String, directory: String? = nil) throws -> Graph {
+    public static func load(data: Data, fileName: String, directory: String? = nil,
+                            layout: InputLayout = .auto) throws -> Graph {
         let dir = directory ?? URL(fileURLWithPath: fileName).deletingLastPathComponent().path
         let bytes = [UInt8](data)
         let model: ModelMsg
@@ -29,7 +32,24 @@ public enum ONNXImporter {
             throw ONNXError(file: fileName, message: "not an ONNX model: no graph found")
         }
         var imp = Import(file: fileName, directory: dir, opset: model.opset)
-        return try imp.run(graph)
+        return try imp.run(graph, layout: layout)
+    }
+}
+
+/// How a model's image input is laid out.
+public enum InputLayout: String, Sendable, CaseIterable {
+    /// Guess from the input's shape: NHWC when [N, H, W, C] has C in 1...4 and H, W > C.
+    case auto
+    case nchw
+    case nhwc
+
+    /// Whether an input of shape [N, d1, d2, d3] is NHWC under this setting.
+    public func isNHWC(_ d: [Int]) -> Bool {
+        switch self {
+        case .nchw: return false
+        case .nhwc: return true
+        case .auto: return d.count == 3 && (1...4).contains(d[2]) && d[0] > d[2] && d[1] > d[2]
+        }
     }
 }
 
@@ -88,7 +108,7 @@ struct Import {
         }
     }
 
-    mutating func run(_ g: GraphMsg) throws -> Graph {
+    mutating func run(_ g: GraphMsg, layout: InputLayout = .auto) throws -> Graph {
         for t in g.initializers { ctx.consts[t.name] = try decode(t) }
         // The image input: the first graph input that is not an initializer.
         guard let inp = g.inputs.first(where: { ctx.consts[$0.name] == nil }) else { throw error("the graph has no input") }
@@ -103,7 +123,11 @@ struct Import {
             chw.append(Int(v))
         }
         ctx.shapes[inp.name] = [1] + chw
-        guard let out = g.outputs.first?.name else { throw error("the graph has no output") }
+        // An NHWC input is fed NCHW: see LayoutPass.
+        let nhwc = layout.isNHWC(chw)
+        if nhwc { chw = [chw[2], chw[0], chw[1]] }
+        guard let fileOut = g.outputs.first?.name else { throw error("the graph has no output") }
+        var out = fileOut
 
         for n in g.nodes { for i in n.inputs where !i.isEmpty { consumers[i, default: 0] += 1 } }
         for o in g.outputs { consumers[o.name, default: 0] += 1 }
@@ -114,12 +138,52 @@ struct Import {
             if ctx.consts[out] != nil { throw error("output '\(out)' is a constant") }
             throw error("output '\(out)' is not computed by any node")
         }
+        out = canonicaliseLayout(input: inp.name, nhwcInput: nhwc, output: out).output
+        let removed = removeFinalSoftmax(output: &out)
         var used = [String: Tensor]()
         for node in nodes { for i in node.inputs { if let c = ctx.consts[i], used[i] == nil { used[i] = c.tensor } } }
         var graph = Graph(nodes: nodes, constants: used, input: inp.name, inputShape: chw, output: out)
+        if let removed { graph.removedSoftmax = removed; graph.fileOutput = fileOut }
         do { try graph.inferShapes() } catch { throw self.error("shape inference failed: \(error)") }
         graph.aliases = computeAliases(nodes: nodes, origin: origin)
         return graph
+    }
+
+    /// When the output is a Softmax/LogSoftmax over the class axis (possibly
+    /// followed by Identity/Flatten/Reshape/Squeeze/Unsqueeze), removes it so
+    /// that the graph's output is the logits; returns the op's name.
+    mutating func removeFinalSoftmax(output: inout String) -> String? {
+        var readers = [String: Int]()
+        for n in nodes { for i in n.inputs { readers[i, default: 0] += 1 } }
+        var t = output
+        var between = [Int]()
+        while let k = nodes.lastIndex(where: { $0.output == t }) {
+            let n = nodes[k]
+            switch n.op {
+            case .identity, .flatten, .reshape, .squeeze, .unsqueeze:
+                guard t == output || readers[t] == 1 else { return nil }
+                between.append(k)
+                t = n.inputs[0]
+                continue
+            case .softmax(let axis), .logSoftmax(let axis):
+                guard t == output || readers[t] == 1, let s = ctx.shapes[n.inputs[0]], axis < s.count,
+                      s.enumerated().allSatisfy({ $0.offset == axis || $0.offset == 0 || $0.element == 1 }) else { return nil }
+                let name = n.op.name
+                let logits = n.inputs[0]
+                nodes.remove(at: k)
+                if between.isEmpty {
+                    output = logits
+                } else {
+                    // The first shape op after the softmax now reads the logits.
+                    let first = between.last! - 1   // indices after k shift by one
+                    nodes[first].inputs[0] = logits
+                }
+                return name
+            default:
+                return nil
+            }
+        }
+        return nil
     }
 
     func describe(_ d: DimMsg) -> String {
@@ -147,7 +211,7 @@ struct Import {
             } catch let e as FoldError { throw error(e.message, n) }
             return
         }
-        if n.opType == "Shape", let s = ctx.shapes[n.inputs.first ?? ""] {
+        if n.opType == "Shape", let s = ctx.shapes[n.inputs.first ?? ""] ?? ctx.consts[n.inputs.first ?? ""]?.shape {
             let r = s.count
             var a = (try? n.int("start", 0)) ?? 0, b = (try? n.int("end", r)) ?? r
             if a < 0 { a += r }; if b < 0 { b += r }
@@ -159,6 +223,19 @@ struct Import {
             throw error("output \(extra) (beyond the first) is used, which is not supported", n)
         }
         if n.opType == "BatchNormalization" { return try batchNorm(n, out) }
+        let operands = n.inputs.filter { !$0.isEmpty }
+        if n.opType == "Sum" || n.opType == "Max", operands.count > 2 {
+            // A chain of two-input Adds / Maxes.
+            var acc = operands[0]
+            for (k, b) in operands.dropFirst().enumerated() {
+                let last = k == operands.count - 2
+                let o = last ? out : out + "::\(n.opType.lowercased())\(k)"
+                let name = (n.name.isEmpty ? out : n.name) + (last ? "" : "::\(k)")
+                try append(Node(name: name, op: n.opType == "Max" ? .max : .add, inputs: [acc, b], output: o), from: n)
+                acc = o
+            }
+            return
+        }
         let (op, ins): (Op, [String])
         do { (op, ins) = try ctx.lower(n) } catch is UnsupportedOp {
             throw error("unsupported op \(n.opType)", n)

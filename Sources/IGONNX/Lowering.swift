@@ -124,6 +124,22 @@ extension LoweringContext {
                                    countIncludePad: try n.int("count_include_pad", 0) != 0)
             return (n.opType == "MaxPool" ? .maxPool(a) : .averagePool(a), [x])
         case "GlobalAveragePool": return (.globalAveragePool, [x])
+        case "GlobalMaxPool": return (.globalMaxPool, [x])
+        case "PRelu":
+            let slope = try input(n, 1)
+            guard consts[slope] != nil else { throw FoldError(message: "PRelu slope ('\(slope)') must be a constant") }
+            return (.prelu, [x, slope])
+        case "LRN":
+            let size = try n.int("size", 0)
+            guard size >= 1, size < 1 << 16 else { throw FoldError(message: "LRN needs a size >= 1 (got \(size))") }
+            return (.lrn(size: size, alpha: try n.float("alpha", 1e-4), beta: try n.float("beta", 0.75),
+                         bias: try n.float("bias", 1)), [x])
+        case "Max", "Sum":
+            // Two inputs; Sum/Max of more are expanded into a chain by the importer.
+            let ins = n.inputs.filter { !$0.isEmpty }
+            if ins.count == 1 { return (.identity, [x]) }
+            guard ins.count == 2 else { throw FoldError(message: "\(n.opType) of \(ins.count) inputs") }
+            return (n.opType == "Max" ? .max : .add, ins)
         case "Flatten":
             return (.flatten(axis: try normAxis(try n.int("axis", 1), try rank(n).count + 1)), [x])
         case "Reshape":
@@ -153,9 +169,25 @@ extension LoweringContext {
             }
             return (.softmax(axis: axis), [x])
         case "Dropout", "Identity": return (.identity, [x])
+        case "Cast":
+            // Computed tensors are float32: a cast to float32 or double keeps every value.
+            let to = try n.int("to", 1)
+            guard to == 1 || to == 11 else {
+                throw FoldError(message: "Cast of a computed (float) tensor to \(dataTypeName(to)) is not supported")
+            }
+            return (.identity, [x])
+        case "LogSoftmax":
+            let r = try rank(n).count
+            let axis = try normAxis(try n.int("axis", opset < 13 ? 1 : -1), r)
+            if opset < 13 && axis != r - 1 {
+                throw FoldError(message: "LogSoftmax before opset 13 with axis \(axis) of a rank-\(r) input (coerced to 2-D) is not supported")
+            }
+            return (.logSoftmax(axis: axis), [x])
         case "Pad":
             let mode = try n.string("mode", "constant")
-            guard mode == "constant" else { throw FoldError(message: "Pad mode '\(mode)' is not supported (only constant)") }
+            guard ["constant", "edge", "reflect"].contains(mode) else {
+                throw FoldError(message: "Pad mode '\(mode)' is not supported (constant, edge and reflect are)")
+            }
             let r = try rank(n).count
             var pads: [Int]
             var value: Float
@@ -176,6 +208,7 @@ extension LoweringContext {
             guard pads.count == 2 * r, pads.allSatisfy({ $0 >= 0 }) else {
                 throw FoldError(message: "pads \(pads) for rank \(r) (negative pads are not supported)")
             }
+            if mode != "constant" { return (.padBorder(pads: pads, reflect: mode == "reflect"), [x]) }
             return (.pad(pads: pads, value: value), [x])
         case "ReduceMean":
             let r = try rank(n).count

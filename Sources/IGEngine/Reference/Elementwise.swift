@@ -89,6 +89,25 @@ enum RefElementwise {
         }
     }
 
+    // MARK: PRelu
+
+    static func preluForward(_ x: Tensor, _ slope: Tensor) throws -> Tensor {
+        let idx = broadcastIndex(slope.shape, to: x.shape)
+        guard slope.shape.count <= x.rank, (try? broadcastShape(x.shape, slope.shape)) == x.shape else {
+            throw EngineError("PRelu: slope \(slope.shape) does not broadcast to \(x.shape)")
+        }
+        var y = x
+        for i in 0..<x.count where x.data[i] < 0 { y.data[i] = x.data[i] * slope.data[idx[i]] }
+        return y
+    }
+
+    static func preluBackward(_ x: Tensor, _ slope: Tensor, dy: Tensor) throws -> Tensor {
+        let idx = broadcastIndex(slope.shape, to: x.shape)
+        var dx = dy
+        for i in 0..<x.count where x.data[i] < 0 { dx.data[i] = dy.data[i] * slope.data[idx[i]] }
+        return dx
+    }
+
     // MARK: batch norm (per-channel affine)
 
     static func channelAffine(_ x: Tensor, scale: Tensor, shift: Tensor) throws -> Tensor {
@@ -165,6 +184,7 @@ enum RefElementwise {
         case .sub: return a - b
         case .mul: return a * b
         case .div: return a / b
+        case .max: return Swift.max(a, b)
         default: return .nan
         }
     }
@@ -200,6 +220,8 @@ enum RefElementwise {
             case (.mul, _): local = av
             case (.div, 0): local = 1 / bv
             case (.div, _): local = -av / (bv * bv)
+            case (.max, 0): local = av >= bv ? 1 : 0
+            case (.max, _): local = av >= bv ? 0 : 1
             default: throw EngineError("no backward for \(op.name)")
             }
             g[wrt == 0 ? ia[i] : ib[i]] += d * local

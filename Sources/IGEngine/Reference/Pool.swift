@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reference pooling: max (first maximum wins the gradient), average
 /// (with or without padded cells in the divisor) and global average.
 enum RefPool {
@@ -107,5 +109,76 @@ enum RefPool {
             for j in 0..<inner { dx[i * inner + j] = g }
         }
         return Tensor(shape: xShape, data: dx)
+    }
+
+    static func globalMaxForward(_ x: Tensor) throws -> Tensor {
+        guard x.rank >= 3 else { throw EngineError("GlobalMaxPool: expected N,C,..., got \(x.shape)") }
+        let nc = x.shape[0] * x.shape[1], inner = x.count / nc
+        var y = [Float](repeating: -.infinity, count: nc)
+        for i in 0..<nc { for j in 0..<inner { y[i] = Swift.max(y[i], x.data[i * inner + j]) } }
+        return Tensor(shape: [x.shape[0], x.shape[1]] + [Int](repeating: 1, count: x.rank - 2), data: y)
+    }
+
+    /// The gradient goes to the first maximum of each channel.
+    static func globalMaxBackward(_ x: Tensor, dy: Tensor) -> Tensor {
+        let nc = x.shape[0] * x.shape[1], inner = x.count / nc
+        var dx = [Float](repeating: 0, count: x.count)
+        for i in 0..<nc {
+            var best = 0
+            for j in 1..<Swift.max(inner, 1) where x.data[i * inner + j] > x.data[i * inner + best] { best = j }
+            dx[i * inner + best] = dy.data[i]
+        }
+        return Tensor(shape: x.shape, data: dx)
+    }
+
+    /// d[c] = bias + alpha / size * sum of x^2 over channels c - floor((size-1)/2) ... c + ceil((size-1)/2).
+    static func lrnDenominator(_ x: Tensor, size: Int, alpha: Float, bias: Float) -> [Float] {
+        let n = x.shape[0], c = x.shape[1], inner = x.count / (n * c)
+        let lo = (size - 1) / 2, hi = size - 1 - lo
+        var d = [Float](repeating: 0, count: x.count)
+        for b in 0..<n {
+            for ch in 0..<c {
+                for i in 0..<inner {
+                    var s: Float = 0
+                    for k in Swift.max(0, ch - lo)...Swift.min(c - 1, ch + hi) {
+                        let v = x.data[(b * c + k) * inner + i]
+                        s += v * v
+                    }
+                    d[(b * c + ch) * inner + i] = bias + alpha / Float(size) * s
+                }
+            }
+        }
+        return d
+    }
+
+    static func lrnForward(_ x: Tensor, size: Int, alpha: Float, beta: Float, bias: Float) throws -> Tensor {
+        guard x.rank >= 3, size >= 1 else { throw EngineError("LRN: expected N,C,... input, got \(x.shape)") }
+        let d = lrnDenominator(x, size: size, alpha: alpha, bias: bias)
+        var y = x
+        for i in 0..<x.count { y.data[i] = x.data[i] * pow(d[i], -beta) }
+        return y
+    }
+
+    /// dx_i = dy_i d_i^-beta - (2 alpha beta / size) x_i * sum over channels j whose window holds i of dy_j x_j d_j^(-beta-1).
+    static func lrnBackward(_ x: Tensor, size: Int, alpha: Float, beta: Float, bias: Float, dy: Tensor) -> Tensor {
+        let d = lrnDenominator(x, size: size, alpha: alpha, bias: bias)
+        let n = x.shape[0], c = x.shape[1], inner = x.count / (n * c)
+        let lo = (size - 1) / 2, hi = size - 1 - lo
+        var t = [Float](repeating: 0, count: x.count)
+        for i in 0..<x.count { t[i] = dy.data[i] * x.data[i] * pow(d[i], -beta - 1) }
+        var dx = dy
+        let k2 = 2 * alpha * beta / Float(size)
+        for b in 0..<n {
+            for ch in 0..<c {
+                for i in 0..<inner {
+                    let o = (b * c + ch) * inner + i
+                    // Channel ch is in the window of j when j - lo <= ch <= j + hi.
+                    var s: Float = 0
+                    for j in Swift.max(0, ch - hi)...Swift.min(c - 1, ch + lo) { s += t[(b * c + j) * inner + i] }
+                    dx.data[o] = dy.data[o] * pow(d[o], -beta) - k2 * x.data[o] * s
+                }
+            }
+        }
+        return dx
     }
 }

@@ -13,7 +13,11 @@ public enum ReferenceOps {
                                        residual: a.residual ? x.last : nil)
         case .batchNorm: return try RefElementwise.channelAffine(arg(0), scale: arg(1), shift: arg(2))
         case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish: return RefElementwise.unaryForward(op, try arg(0))
-        case .add, .sub, .mul, .div: return try RefElementwise.binaryForward(op, arg(0), arg(1))
+        case .add, .sub, .mul, .div, .max: return try RefElementwise.binaryForward(op, arg(0), arg(1))
+        case .prelu: return try RefElementwise.preluForward(arg(0), arg(1))
+        case .lrn(let size, let alpha, let beta, let bias):
+            return try RefPool.lrnForward(arg(0), size: size, alpha: alpha, beta: beta, bias: bias)
+        case .globalMaxPool: return try RefPool.globalMaxForward(arg(0))
         case .maxPool(let a): return try RefPool.maxForward(arg(0), a)
         case .averagePool(let a): return try RefPool.averageForward(arg(0), a)
         case .globalAveragePool: return try RefPool.globalAverageForward(arg(0))
@@ -26,8 +30,13 @@ public enum ReferenceOps {
         case .matMul: return try RefLinear.matMulForward(arg(0), arg(1))
         case .concat(let axis): return try RefShape.concat(x, axis: axis)
         case .softmax(let axis): return RefShape.softmax(try arg(0), axis: axis)
+        case .logSoftmax(let axis): return RefShape.logSoftmax(try arg(0), axis: axis)
         case .identity: return try arg(0)
         case .pad(let pads, let value): return try RefShape.pad(arg(0), pads: pads, value: value)
+        case .padBorder(let pads, let reflect):
+            let t = try arg(0)
+            let (shape, idx) = try RefShape.borderIndex(t.shape, pads: pads, reflect: reflect)
+            return Tensor(shape: shape, data: idx.map { t.data[$0] })
         case .reduceMean(let axes, let keep): return try RefShape.reduceMean(arg(0), axes: axes, keepDims: keep)
         }
     }
@@ -45,8 +54,14 @@ public enum ReferenceOps {
             return RefElementwise.channelAffineBackward(dy, scale: x[1])
         case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish:
             return RefElementwise.unaryBackward(op, x: x[0], y: y, dy: dy)
-        case .add, .sub, .mul, .div:
+        case .add, .sub, .mul, .div, .max:
             return try RefElementwise.binaryBackward(op, x[0], x[1], dy: dy, wrt: wrt)
+        case .prelu:
+            guard wrt == 0 else { break }
+            return try RefElementwise.preluBackward(x[0], x[1], dy: dy)
+        case .lrn(let size, let alpha, let beta, let bias):
+            return RefPool.lrnBackward(x[0], size: size, alpha: alpha, beta: beta, bias: bias, dy: dy)
+        case .globalMaxPool: return RefPool.globalMaxBackward(x[0], dy: dy)
         case .maxPool(let a): return try RefPool.maxBackward(x[0], a, dy: dy)
         case .averagePool(let a): return try RefPool.averageBackward(x[0].shape, a, dy: dy)
         case .globalAveragePool: return RefPool.globalAverageBackward(x[0].shape, dy: dy)
@@ -59,7 +74,13 @@ public enum ReferenceOps {
         case .matMul: return try RefLinear.matMulBackward(x[0], x[1], dy: dy, wrt: wrt)
         case .concat(let axis): return RefShape.concatBackward(dy, shapes: x.map(\.shape), axis: axis, index: wrt)
         case .softmax(let axis): return RefShape.softmaxBackward(y, dy: dy, axis: axis)
+        case .logSoftmax(let axis): return RefShape.logSoftmaxBackward(y, dy: dy, axis: axis)
         case .pad(let pads, _): return RefShape.padBackward(dy, xShape: x[0].shape, pads: pads)
+        case .padBorder(let pads, let reflect):
+            let (_, idx) = try RefShape.borderIndex(x[0].shape, pads: pads, reflect: reflect)
+            var g = Tensor(zeros: x[0].shape)
+            for (o, i) in idx.enumerated() { g.data[i] += dy.data[o] }
+            return g
         case .reduceMean(let axes, _): return RefShape.reduceMeanBackward(dy, xShape: x[0].shape, axes: axes)
         }
         throw EngineError("\(op.name): no gradient with respect to input \(wrt)")

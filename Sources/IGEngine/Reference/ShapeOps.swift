@@ -193,4 +193,76 @@ enum RefShape {
         }
         return dx
     }
+
+    /// log softmax = x - max - log(sum exp(x - max)) along `axis`.
+    static func logSoftmax(_ x: Tensor, axis a: Int) -> Tensor {
+        let ax = axis(a, rank: x.rank)
+        let inner = x.shape[(ax + 1)...].reduce(1, *), len = x.shape[ax]
+        let outer = x.count / (inner * len)
+        var y = x
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * len * inner + i
+                var m = -Float.infinity
+                for j in 0..<len { m = max(m, x.data[base + j * inner]) }
+                var s: Float = 0
+                for j in 0..<len { s += exp(x.data[base + j * inner] - m) }
+                let l = m + log(s)
+                for j in 0..<len { y.data[base + j * inner] = x.data[base + j * inner] - l }
+            }
+        }
+        return y
+    }
+
+    /// dx = dy - softmax(x) * sum(dy), with softmax(x) = exp(y).
+    static func logSoftmaxBackward(_ y: Tensor, dy: Tensor, axis a: Int) -> Tensor {
+        let ax = axis(a, rank: y.rank)
+        let inner = y.shape[(ax + 1)...].reduce(1, *), len = y.shape[ax]
+        let outer = y.count / (inner * len)
+        var dx = dy
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * len * inner + i
+                var s: Float = 0
+                for j in 0..<len { s += dy.data[base + j * inner] }
+                for j in 0..<len { let k = base + j * inner; dx.data[k] = dy.data[k] - exp(y.data[k]) * s }
+            }
+        }
+        return dx
+    }
+
+    /// Output shape of edge/reflect padding and, per output element, the flat input index it copies.
+    static func borderIndex(_ s: [Int], pads: [Int], reflect: Bool) throws -> ([Int], [Int]) {
+        let r = s.count
+        guard pads.count == 2 * r, pads.allSatisfy({ $0 >= 0 }), pads[0] == 0, pads[r] == 0, s.allSatisfy({ $0 > 0 }) else {
+            throw EngineError("Pad: pads \(pads) are not supported for \(s) (non-negative, none on the batch axis)")
+        }
+        if reflect {
+            for d in 0..<r where pads[d] >= s[d] || pads[d + r] >= s[d] {
+                throw EngineError("Pad: reflect pads \(pads) must be smaller than \(s)")
+            }
+        }
+        let out = (0..<r).map { s[$0] + pads[$0] + pads[r + $0] }
+        let inStrides = Tensor.strides(of: s)
+        let total = out.reduce(1, *)
+        var idx = [Int](repeating: 0, count: total)
+        var coord = [Int](repeating: 0, count: r)
+        for o in 0..<total {
+            var off = 0
+            for d in 0..<r {
+                var i = coord[d] - pads[d]
+                if reflect {
+                    if i < 0 { i = -i }
+                    if i >= s[d] { i = 2 * (s[d] - 1) - i }
+                } else {
+                    i = min(max(i, 0), s[d] - 1)
+                }
+                off += i * inStrides[d]
+            }
+            idx[o] = off
+            var d = r - 1
+            while d >= 0 { coord[d] += 1; if coord[d] < out[d] { break }; coord[d] = 0; d -= 1 }
+        }
+        return (out, idx)
+    }
 }
