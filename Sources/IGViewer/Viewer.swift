@@ -51,6 +51,8 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     let layers = viewerLayers(model)
     var state = ViewerState(modelName: model.name, labels: model.labels, layers: layers,
                             defaultLayer: model.defaultLayer, paths: files)
+    let pre = model.preprocessing
+    state.geometry = InputGeometry(resize: pre.resize, height: pre.height, width: pre.width)
 
     let term = try Terminal(mode: choice.mode, forced: choice.forced)
     defer { term.close() }
@@ -127,7 +129,7 @@ func save(_ state: ViewerState, report: (JobEvent) -> Void) {
     let view: ViewMode = state.view == .grid ? .overlay : state.view
     let r = state.currentKey.flatMap { state.results[$0] }
     if view != .image && r == nil { report(.saveFailed("no map yet for \(state.method.shortName)")); return }
-    let pic = Composer.picture(image, view: view, map: r, colorMap: state.colorMap, opacity: state.opacity)
+    let pic = Composer.picture(image, view: view, map: r, colorMap: state.colorMap, opacity: state.opacity, region: state.inputRegion)
     let out = savePath(imagePath: path, method: state.method, classIndex: c, view: view)
     do {
         try savePNG(pic, to: out)
