@@ -6,6 +6,9 @@ import IGRender
 /// The hint line at the bottom of the screen.
 public let hintLine = "↑↓/jk class  / find  m/M method  [/] layer  +/-/= m  b base  o opac  v view  c cmap  n/p image  x probe  t m-ladder  d/D diff  s save  ? help  q quit"
 
+/// The hint line on terminals of 120 to 150 columns.
+public let middleHintLine = "↑↓/jk class  / find  m/M method  [/] layer  +/-/= m  b/o/v/c  n/p image  x probe  t ladder  d diff  s save  ? help  q"
+
 /// The hint line on narrow terminals.
 public let shortHintLine = "jk class / find m method [] layer +- m b o v c n/p x t d s ? help q"
 
@@ -31,7 +34,7 @@ public func draw(_ state: ViewerState, width: Int, height: Int, composer: Compos
     case .steps(let t): scr.put("steps m (1-\(ViewerState.maxSteps)): \(t)_", x: 0, y: lay.statusRow, bold: true)
     default: scr.put(state.status, x: 0, y: lay.statusRow)
     }
-    let hint = hintLine.unicodeScalars.count <= width ? hintLine : shortHintLine
+    let hint = [hintLine, middleHintLine, shortHintLine].first { $0.unicodeScalars.count <= width } ?? shortHintLine
     for x in 0..<width { scr[x, lay.hintRow] = ScreenCell(reverse: true) }
     scr.put(hint, x: 0, y: lay.hintRow, reverse: true)
     return scr
@@ -262,7 +265,7 @@ func drawPanel(_ state: ViewerState, _ p: Rect, _ scr: inout Screen, colour: (UI
     } else {
         colourBar(w) { t in state.colorMap.color(t) }
         if let r, let range = mapRange(r.map) {
-            line("0=\(compact(Double(range.min))) 1=\(compact(Double(range.max)))\(r.isFinal ? "" : " so far")")
+            line("0=min \(compact(Double(range.min)))  1=max \(compact(Double(range.max)))\(r.isFinal ? "" : " so far")")
         }
     }
     if let p = state.probe {

@@ -10,7 +10,13 @@ public struct ViewerOptions: Sendable {
     public var color: String
     /// How many classes the panel lists.
     public var topK: Int
-    public init(color: String = "auto", topK: Int = 5) { self.color = color; self.topK = topK }
+    /// Keys to replay (`--script`), nil for none.
+    public var script: [ScriptStep]?
+    /// Where to write an asciinema v2 recording (`--record`), nil for none.
+    public var record: String?
+    public init(color: String = "auto", topK: Int = 5, script: [ScriptStep]? = nil, record: String? = nil) {
+        self.color = color; self.topK = topK; self.script = script; self.record = record
+    }
 }
 
 /// Image files named by `paths`: files as given, folders expanded to their
@@ -54,8 +60,14 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     let pre = model.preprocessing
     state.geometry = InputGeometry(resize: pre.resize, height: pre.height, width: pre.width)
 
+    // The recorder (if any) first: ncurses then opens on its pseudo-terminal, and
+    // its defer, running after the terminal's, gives the real terminal back last.
+    let recorder = try options.record.map { try Recorder(path: $0, environment: env) }
+    defer { try? recorder?.finish() }
     let term = try Terminal(mode: choice.mode, forced: choice.forced)
     defer { term.close() }
+    var player = options.script.map { ScriptPlayer($0) }
+    let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
     let composer = Composer(mode: term.mode)
     composer.prefetch = true
     composer.imagePalettes = usesImagePalette(mode: term.mode, canChangeColor: term.canChangeColor, colors: term.colors)
@@ -88,6 +100,7 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
             state = s; apply(e); dirty = true
         }
         if composer.takePaletteArrived() { dirty = true }
+        if let r = recorder, let size = r.syncSize() { term.resize(width: size.width, height: size.height); dirty = true }
         if dirty {
             let (w, h) = term.size
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -105,19 +118,21 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
         }
         // One key with a short timeout, then everything already typed, reduced
         // together: a flood of keys becomes one request and one redraw.
-        var key = term.readKey(wait: true)
+        // Script keys count as typed once due (after pauses and waits).
+        var key = term.readKey(wait: true) ?? player?.next(now: clock(), state: state)
         if key != nil { keyTime = DispatchTime.now().uptimeNanoseconds }
         while let k = key {
             if k == .resize { term.invalidate() }
             let (s, e) = reduce(state, k)
             state = s; apply(e); dirty = true
             if state.quit { break }
-            key = term.readKey(wait: false)
+            key = term.readKey(wait: false) ?? player?.next(now: clock(), state: state)
         }
         if let w = lastRequest { runner.request(w) }
         if wantSave { save(state) { ev in let (s, e) = reduce(state, ev); state = s; apply(e) }; dirty = true }
     }
     term.close()
+    try recorder?.finish()
     return caughtSignal != 0 ? 128 + caughtSignal : 0
 }
 
