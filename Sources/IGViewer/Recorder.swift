@@ -27,6 +27,9 @@ final class Recorder: @unchecked Sendable {
     private let outDone = DispatchSemaphore(value: 0)
     private let inDone = DispatchSemaphore(value: 0)
     private(set) var size: (width: Int, height: Int)
+    /// Linux ioctl numbers (asm-generic/ioctls.h): _IOW('T', 0x31, int) and _IOR('T', 0x30, unsigned int).
+    static let TIOCSPTLCK: UInt = 0x4004_5431
+    static let TIOCGPTN: UInt = 0x8004_5430
 
     /// Switches stdin/stdout to a new pseudo-terminal of the real terminal's size.
     init(path: String, environment env: [String: String]) throws {
@@ -39,17 +42,21 @@ final class Recorder: @unchecked Sendable {
             throw ViewerError("cannot write the recording \(path)")
         }
         file = f
-        let m = posix_openpt(O_RDWR | O_NOCTTY)
-        guard m >= 0, grantpt(m) == 0, unlockpt(m) == 0, let name = ptsname(m) else {
+        // posix_openpt/grantpt/unlockpt/ptsname are not visible to Swift here: the Linux
+        // equivalents are /dev/ptmx, TIOCSPTLCK (unlock) and TIOCGPTN (the slave's number).
+        let m = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        var unlock: Int32 = 0, number: UInt32 = 0
+        guard m >= 0, ioctl(m, Recorder.TIOCSPTLCK, &unlock) == 0, ioctl(m, Recorder.TIOCGPTN, &number) == 0 else {
             if m >= 0 { Glibc.close(m) }
             try? FileManager.default.removeItem(atPath: temp)
             throw ViewerError("--record: cannot open a pseudo-terminal: \(String(cString: strerror(errno)))")
         }
+        let name = "/dev/pts/\(number)"
         let s = open(name, O_RDWR | O_NOCTTY)
         guard s >= 0 else {
             Glibc.close(m)
             try? FileManager.default.removeItem(atPath: temp)
-            throw ViewerError("--record: cannot open \(String(cString: name))")
+            throw ViewerError("--record: cannot open \(name)")
         }
         master = m; slave = s
         var ws = winsize()
