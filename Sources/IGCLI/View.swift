@@ -24,6 +24,9 @@ struct View: ParsableCommand {
     @Option(name: .long, help: "Write an asciinema v2 recording of the session to FILE (e.g. talk.cast).")
     var record: String?
 
+    @Option(name: .long, help: "Pixel graphics for the image panel: off, auto, sixel, kitty (auto asks the terminal; blocks when it cannot).")
+    var graphics: String = "off"
+
     func run() throws {
         let images = paths.isEmpty ? Assets.photos() : paths
         guard !images.isEmpty else { throw CLIError("no images given and the bundled photos are missing; pass image files or folders") }
@@ -36,9 +39,12 @@ struct View: ParsableCommand {
             do { return try parseScript(String(decoding: data, as: UTF8.self)) } catch { throw CLIError("\(path): \(error)") }
         }
         if let record { try checkWritable(record) }
+        guard let gfx = GraphicsChoice(rawValue: graphics.lowercased()) else {
+            throw CLIError("unknown --graphics '\(graphics)' (choose: off, auto, sixel, kitty)")
+        }
         let model = try modelOptions.load()
         let status = try runViewer(paths: images, model: model,
-                                   options: ViewerOptions(color: color, topK: top, script: steps, record: record))
+                                   options: ViewerOptions(color: color, topK: top, script: steps, record: record, graphics: gfx))
         // The terminal is restored. Leave at once: a background job may still be inside a
         // oneDNN/OpenMP region, and running static destructors under it can stall the exit.
         fflush(stdout)

@@ -14,8 +14,10 @@ public struct ViewerOptions: Sendable {
     public var script: [ScriptStep]?
     /// Where to write an asciinema v2 recording (`--record`), nil for none.
     public var record: String?
-    public init(color: String = "auto", topK: Int = 5, script: [ScriptStep]? = nil, record: String? = nil) {
-        self.color = color; self.topK = topK; self.script = script; self.record = record
+    /// Pixel graphics over the image panel (`--graphics`).
+    public var graphics: GraphicsChoice
+    public init(color: String = "auto", topK: Int = 5, script: [ScriptStep]? = nil, record: String? = nil, graphics: GraphicsChoice = .off) {
+        self.color = color; self.topK = topK; self.script = script; self.record = record; self.graphics = graphics
     }
 }
 
@@ -62,6 +64,9 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
 
     // The recorder (if any) first: ncurses then opens on its pseudo-terminal, and
     // its defer, running after the terminal's, gives the real terminal back last.
+    // Graphics detection asks the real terminal (before the recorder's pseudo-terminal).
+    let (proto, graphicsNote) = chooseGraphics(options.graphics, environment: env)
+    let graphics = proto.map { GraphicsOutput($0) }
     let recorder = try options.record.map { try Recorder(path: $0, environment: env) }
     defer { try? recorder?.finish() }
     let term = try Terminal(mode: choice.mode, forced: choice.forced)
@@ -76,7 +81,7 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     runner.start()
     defer { runner.stop() }
     if let w = state.work { runner.request(w) }
-    state.status = "colour: \(term.mode.rawValue)\(composer.imagePalettes ? ", palette fitted to each image" : ""); ? for help"
+    state.status = "colour: \(term.mode.rawValue)\(composer.imagePalettes ? ", palette fitted to each image" : "")\(graphicsNote.isEmpty ? "" : "; " + graphicsNote); ? for help"
 
     // IGCAM_VIEWER_TIMING=FILE logs, per frame drawn after a key: milliseconds
     // from the key's arrival to the end of the refresh, of which draw and show.
@@ -106,7 +111,13 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
             let t0 = DispatchTime.now().uptimeNanoseconds
             let screen = draw(state, width: w, height: h, composer: composer)
             let t1 = DispatchTime.now().uptimeNanoseconds
+            // Pixels: a new picture (or none) needs a full repaint to erase the old
+            // one; the picture is written again after every refresh (ncurses may
+            // have redrawn cells under it).
+            let place = graphics.flatMap { _ in GraphicsOutput.placement(state, width: w, height: h, cell: GraphicsOutput.cellPixels()) }
+            if let g = graphics, place?.key != g.shownKey { term.invalidate() }
             term.show(screen)
+            graphics?.show(state, place)
             let t2 = DispatchTime.now().uptimeNanoseconds
             if let f = timing, let k = keyTime {
                 let ms = { (a: UInt64, b: UInt64) in String(format: "%.3f", Double(b - a) / 1e6) }
@@ -131,6 +142,7 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
         if let w = lastRequest { runner.request(w) }
         if wantSave { save(state) { ev in let (s, e) = reduce(state, ev); state = s; apply(e) }; dirty = true }
     }
+    graphics?.clear()
     term.close()
     try recorder?.finish()
     return caughtSignal != 0 ? 128 + caughtSignal : 0
