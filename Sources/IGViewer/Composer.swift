@@ -17,6 +17,35 @@ struct TileSpec: Hashable {
     var final: Bool
     /// The fitted palette the cells index (nil: the fixed colours).
     var palette: PaletteKey?
+    /// The difference view: `map` minus `second` (diverging colours).
+    var second: JobKey? = nil
+    var secondDone = 0
+    var secondFinal = false
+    /// The photo region the network sees (x, y, width, height of the full photo).
+    var region: [Int] = []
+}
+
+/// A pixel rectangle of a picture.
+public typealias Region = (x: Int, y: Int, width: Int, height: Int)
+
+/// `r` (in a `from`-sized picture) in a picture of `to`'s size.
+func scaleRegion(_ r: Region, from: (Int, Int), to: (Int, Int)) -> Region {
+    guard from.0 > 0, from.1 > 0 else { return (0, 0, to.0, to.1) }
+    let x0 = r.x * to.0 / from.0, y0 = r.y * to.1 / from.1
+    let x1 = min(to.0, ((r.x + r.width) * to.0 + from.0 - 1) / from.0), y1 = min(to.1, ((r.y + r.height) * to.1 + from.1 - 1) / from.1)
+    return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+}
+
+/// `image` with `body` applied to the sub-picture `region` (the rest unchanged).
+func withRegion(_ image: RGBImage, _ region: Region?, _ body: (RGBImage) -> RGBImage) -> RGBImage {
+    guard let r = region, r.x > 0 || r.y > 0 || r.width < image.width || r.height < image.height,
+          r.width > 0, r.height > 0, r.x >= 0, r.y >= 0, r.x + r.width <= image.width, r.y + r.height <= image.height else { return body(image) }
+    var sub = RGBImage(width: r.width, height: r.height)
+    for y in 0..<r.height { for x in 0..<r.width { sub.setPixel(x: x, y: y, image.pixel(x: r.x + x, y: r.y + y)) } }
+    let done = body(sub)
+    var out = image
+    for y in 0..<r.height { for x in 0..<r.width { out.setPixel(x: r.x + x, y: r.y + y, done.pixel(x: x, y: y)) } }
+    return out
 }
 
 /// Turns the photo and a map into cells with IGRender, keeping recent
@@ -83,25 +112,46 @@ public final class Composer: @unchecked Sendable {
         return b
     }
 
-    /// The picture a tile shows at full resolution of `image` (for saving).
-    static func picture(_ image: RGBImage, view: ViewMode, map: MapResult?, colorMap: ColorMap, opacity: Float) -> RGBImage {
+    /// The picture a tile shows at full resolution of `image` (for saving),
+    /// the map drawn over `region` (the part the network sees; nil: all).
+    static func picture(_ image: RGBImage, view: ViewMode, map: MapResult?, colorMap: ColorMap, opacity: Float,
+                        region: Region? = nil) -> RGBImage {
         guard let m = map, view != .image else { return image }
-        switch view {
-        case .heatmap:
-            return overlay(image: image, map: m.map, mapWidth: m.width, mapHeight: m.height, colorMap: colorMap, opacity: 1)
-        default:
-            return overlay(image: image, map: m.map, mapWidth: m.width, mapHeight: m.height, colorMap: colorMap, opacity: opacity)
+        let a: Float = view == .heatmap ? 1 : opacity
+        return withRegion(image, region) { sub in
+            overlay(image: sub, map: m.map, mapWidth: m.width, mapHeight: m.height, colorMap: colorMap, opacity: a)
+        }
+    }
+
+    /// The difference view's picture: normalised `a` minus normalised `b`
+    /// in blue-white-red over `region` (the photo outside it).
+    static func differencePicture(_ image: RGBImage, _ a: MapResult, _ b: MapResult, region: Region? = nil) -> RGBImage {
+        guard a.width == b.width, a.height == b.height, let d = normalisedDifference(a.map, b.map),
+              d.count == a.width * a.height, !d.isEmpty else { return image }
+        return withRegion(image, region) { sub in
+            let up = upsampleBilinear(d, height: a.height, width: a.width, toHeight: sub.height, toWidth: sub.width)
+            var out = sub
+            for i in 0..<(sub.width * sub.height) {
+                let c = divergingColor(up[i])
+                out.pixels[3 * i] = c.0; out.pixels[3 * i + 1] = c.1; out.pixels[3 * i + 2] = c.2
+            }
+            return out
         }
     }
 
     /// The cache key of the tile `state` shows for `method`, and its map.
     func spec(state: ViewerState, method: Method, columns: Int, rows: Int) -> (TileSpec, MapResult?) {
-        let key = state.key(for: method)
+        spec(state: state, key: state.key(for: method), columns: columns, rows: rows)
+    }
+
+    /// The cache key of the tile showing the map of `key` under `state`'s display settings.
+    func spec(state: ViewerState, key: JobKey?, columns: Int, rows: Int) -> (TileSpec, MapResult?) {
         let r = key.flatMap { state.results[$0] }
         let view: ViewMode = state.view == .grid ? .overlay : state.view
+        let reg = state.inputRegion.map { [$0.x, $0.y, $0.width, $0.height] } ?? []
         let spec = TileSpec(image: state.imagePath ?? "", columns: columns, rows: rows, view: view, opacity: state.opacity,
                             colorMap: state.colorMap, map: view == .image ? nil : (r == nil ? nil : key),
-                            done: r?.done ?? 0, final: r?.isFinal ?? false, palette: frameKey)
+                            done: r?.done ?? 0, final: r?.isFinal ?? false, palette: frameKey, region: reg)
         return (spec, r)
     }
 
@@ -110,9 +160,17 @@ public final class Composer: @unchecked Sendable {
         return tiles[spec]
     }
 
-    private func make(_ spec: TileSpec, _ image: RGBImage, _ r: MapResult?, _ pal: Palette?) -> CellGrid {
+    private func make(_ spec: TileSpec, _ image: RGBImage, _ r: MapResult?, _ pal: Palette?, second: MapResult? = nil) -> CellGrid {
         let b = base(spec.image, image, spec.columns, spec.rows)
-        let pic = Self.picture(b, view: spec.view, map: r, colorMap: spec.colorMap, opacity: spec.opacity)
+        let reg: Region? = spec.region.count == 4
+            ? scaleRegion((spec.region[0], spec.region[1], spec.region[2], spec.region[3]), from: (image.width, image.height), to: (b.width, b.height))
+            : nil
+        let pic: RGBImage
+        if spec.second != nil, let r, let second {
+            pic = Self.differencePicture(b, r, second, region: reg)
+        } else {
+            pic = Self.picture(b, view: spec.view, map: r, colorMap: spec.colorMap, opacity: spec.opacity, region: reg)
+        }
         let g = render(pic, columns: spec.columns, rows: spec.rows, glyphs: glyphs, mode: mode, palette: pal)
         return mode == .truecolor ? snapRuns(g, tolerance: Self.snapTolerance) : g
     }
@@ -133,10 +191,32 @@ public final class Composer: @unchecked Sendable {
 
     /// Cells for the photo `image` with `map` (view, colour map and opacity from `state`).
     func tile(state: ViewerState, image: RGBImage, method: Method, columns: Int, rows: Int) -> CellGrid {
-        let (spec, r) = spec(state: state, method: method, columns: columns, rows: rows)
         defer { if prefetch { prefetchNeighbours(state: state, image: image, columns: columns, rows: rows) } }
+        return tile(state: state, image: image, key: state.key(for: method), columns: columns, rows: rows)
+    }
+
+    /// Cells for the photo with the map of `key` (any step count or partner).
+    func tile(state: ViewerState, image: RGBImage, key: JobKey?, columns: Int, rows: Int) -> CellGrid {
+        let (spec, r) = spec(state: state, key: key, columns: columns, rows: rows)
+        return cachedOrMade(spec, image, r, nil)
+    }
+
+    /// Cells of the difference view: the map of `a` minus the map of `b`
+    /// (each min-max normalised), blue-white-red; the photo until both exist.
+    func differenceTile(state: ViewerState, image: RGBImage, a: JobKey?, b: JobKey?, columns: Int, rows: Int) -> CellGrid {
+        var (spec, r) = spec(state: state, key: a, columns: columns, rows: rows)
+        let r2 = b.flatMap { state.results[$0] }
+        guard r != nil, let r2, let b else {
+            spec.view = .image; spec.map = nil
+            return cachedOrMade(spec, image, nil, nil)
+        }
+        spec.view = .heatmap; spec.opacity = 1; spec.second = b; spec.secondDone = r2.done; spec.secondFinal = r2.isFinal
+        return cachedOrMade(spec, image, r, r2)
+    }
+
+    private func cachedOrMade(_ spec: TileSpec, _ image: RGBImage, _ r: MapResult?, _ second: MapResult?) -> CellGrid {
         if let g = cached(spec) { return g }
-        let g = make(spec, image, r, framePalette)
+        let g = make(spec, image, r, framePalette, second: second)
         lock.lock(); _renders += 1; lock.unlock()
         store(spec, g)
         return g

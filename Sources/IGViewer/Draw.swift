@@ -1,12 +1,16 @@
 import Foundation
 import IGExplain
+import IGImaging
 import IGRender
 
 /// The hint line at the bottom of the screen.
-public let hintLine = "↑↓/jk class  / find  m/M method  [/] layer  +/-/= m  b base  o opac  v view  c cmap  n/p image  s save  ? help  q quit"
+public let hintLine = "↑↓/jk class  / find  m/M method  [/] layer  +/-/= m  b base  o opac  v view  c cmap  n/p image  x probe  t m-ladder  d/D diff  s save  ? help  q quit"
+
+/// The hint line on terminals of 120 to 150 columns.
+public let middleHintLine = "↑↓/jk class  / find  m/M method  [/] layer  +/-/= m  b/o/v/c  n/p image  x probe  t ladder  d diff  s save  ? help  q"
 
 /// The hint line on narrow terminals.
-public let shortHintLine = "jk class / find m method [] layer +- m b o v c n/p s save ? help q"
+public let shortHintLine = "jk class / find m method [] layer +- m b o v c n/p x t d s ? help q"
 
 /// The screen for `state` on a `width` x `height` terminal. Pure apart from
 /// the composer's cache (which never changes what is drawn).
@@ -24,13 +28,13 @@ public func draw(_ state: ViewerState, width: Int, height: Int, composer: Compos
     }
     drawImageArea(state, lay.image, composer, &scr)
     if composer.imagePalettes && state.image != nil { scr.palette = composer.framePalette }
-    drawPanel(state, lay.panel, &scr)
+    drawPanel(state, lay.panel, &scr, colour: { r, g, b in termColor(RGB(r, g, b), composer) })
     switch state.input {
     case .search(let t): scr.put("class (name or index): \(t)_", x: 0, y: lay.statusRow, bold: true)
     case .steps(let t): scr.put("steps m (1-\(ViewerState.maxSteps)): \(t)_", x: 0, y: lay.statusRow, bold: true)
     default: scr.put(state.status, x: 0, y: lay.statusRow)
     }
-    let hint = hintLine.unicodeScalars.count <= width ? hintLine : shortHintLine
+    let hint = [hintLine, middleHintLine, shortHintLine].first { $0.unicodeScalars.count <= width } ?? shortHintLine
     for x in 0..<width { scr[x, lay.hintRow] = ScreenCell(reverse: true) }
     scr.put(hint, x: 0, y: lay.hintRow, reverse: true)
     return scr
@@ -69,6 +73,8 @@ func drawImageArea(_ state: ViewerState, _ area: Rect, _ composer: Composer, _ s
     }
     let whole = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: area.width, maxRows: area.height)
     composer.beginFrame(state: state, image: image, columns: whole.columns, rows: whole.rows)
+    if state.showLadder && state.method == .integratedGradCAM { return drawLadder(state, area, image, composer, &scr) }
+    if state.compare != nil { return drawDifference(state, area, image, composer, &scr) }
     if state.view == .grid {
         let methods = Method.allCases
         let (gc, gr) = area.width >= 2 * area.height * 2 ? (4, 2) : (2, 4)
@@ -91,14 +97,116 @@ func drawImageArea(_ state: ViewerState, _ area: Rect, _ composer: Composer, _ s
     }
     let fit = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: area.width, maxRows: area.height)
     let g = composer.tile(state: state, image: image, method: state.method, columns: fit.columns, rows: fit.rows)
-    blit(g, x: area.x + (area.width - fit.columns) / 2, y: area.y + (area.height - fit.rows) / 2, &scr)
+    let ox = area.x + (area.width - fit.columns) / 2, oy = area.y + (area.height - fit.rows) / 2
+    blit(g, x: ox, y: oy, &scr)
+    if let p = state.probe, let cell = probeCell(state, p, imageWidth: image.width, imageHeight: image.height,
+                                                 columns: fit.columns, rows: fit.rows) {
+        // A cross-hair over the cell; black on white so it shows on any colour.
+        scr[ox + cell.x, oy + cell.y] = g.mode == .truecolor
+            ? ScreenCell("+", fg: .rgb(RGB(8, 8, 8)), bg: .rgb(RGB(255, 255, 255)), bold: true)
+            : ScreenCell("+", bold: true, reverse: true)
+    }
 }
 
-func drawPanel(_ state: ViewerState, _ p: Rect, _ scr: inout Screen) {
+/// The terminal cell (within a `columns` x `rows` tile of the photo) at the
+/// centre of the probe's map cell.
+func probeCell(_ state: ViewerState, _ p: ProbeCursor, imageWidth: Int, imageHeight: Int, columns: Int, rows: Int) -> (x: Int, y: Int)? {
+    let (h, w) = mapSize(state)
+    guard let reg = state.inputRegion, h > 0, w > 0, imageWidth > 0, imageHeight > 0 else { return nil }
+    let px = Double(reg.x) + (Double(p.column) + 0.5) * Double(reg.width) / Double(w)
+    let py = Double(reg.y) + (Double(p.row) + 0.5) * Double(reg.height) / Double(h)
+    return (min(columns - 1, Int(px * Double(columns) / Double(imageWidth))), min(rows - 1, Int(py * Double(rows) / Double(imageHeight))))
+}
+
+/// Places `count` labelled tiles of the photo in `area`, choosing the
+/// number of columns that gives the largest tiles; `body` draws tile i
+/// (cells `columns` x `rows` at x, y) and returns its label.
+func drawTiles(_ count: Int, _ area: Rect, _ image: RGBImage, _ scr: inout Screen,
+               _ body: (Int, Int, Int, Int, Int, inout Screen) -> (String, Bool)) {
+    guard count > 0 else { return }
+    var best = (gc: 1, cells: -1)
+    for gc in 1...count {
+        let gr = (count + gc - 1) / gc
+        let tw = area.width / gc, th = area.height / gr
+        guard tw >= 4, th >= 3 else { continue }
+        let f = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: tw - 1, maxRows: th - 1)
+        if f.columns * f.rows > best.cells { best = (gc, f.columns * f.rows) }
+    }
+    guard best.cells > 0 else { return }
+    let gc = best.gc, gr = (count + gc - 1) / gc
+    let tw = area.width / gc, th = area.height / gr
+    for i in 0..<count {
+        let tx = area.x + (i % gc) * tw, ty = area.y + (i / gc) * th
+        let f = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: tw - 1, maxRows: th - 1)
+        let (label, bold) = body(i, tx, ty + 1, f.columns, f.rows, &scr)
+        scr.put(label, x: tx, y: ty, maxWidth: tw - 1, bold: bold)
+    }
+}
+
+/// The label of a tile's map: its name plus progress or failure.
+func tileLabel(_ state: ViewerState, _ name: String, _ k: JobKey?) -> String {
+    guard let k else { return name }
+    if state.failures[k] != nil { return name + " failed" }
+    if let r = state.results[k] { return r.isFinal || r.total == 0 ? name : name + " \(Int(100 * Double(r.done) / Double(r.total)))%" }
+    return name + " ..."
+}
+
+/// The side-by-side maps at m = 1, 2, 4, ... (Integrated Grad-CAM).
+func drawLadder(_ state: ViewerState, _ area: Rect, _ image: RGBImage, _ composer: Composer, _ scr: inout Screen) {
+    let keys = state.ladderKeys
+    drawTiles(keys.count, area, image, &scr) { i, x, y, c, r, scr in
+        blit(composer.tile(state: state, image: image, key: keys[i], columns: c, rows: r), x: x, y: y, &scr)
+        return (tileLabel(state, "m=\(keys[i].steps)", keys[i]), keys[i].steps == state.steps)
+    }
+}
+
+/// The difference view: the current map, the partner's, and their signed difference.
+func drawDifference(_ state: ViewerState, _ area: Rect, _ image: RGBImage, _ composer: Composer, _ scr: inout Screen) {
+    let a = state.currentKey, b = state.compareKey
+    let names = [describe(a), describe(b), "A - B"]
+    drawTiles(3, area, image, &scr) { i, x, y, c, r, scr in
+        switch i {
+        case 0: blit(composer.tile(state: state, image: image, key: a, columns: c, rows: r), x: x, y: y, &scr)
+            return (tileLabel(state, "A " + names[0], a), true)
+        case 1: blit(composer.tile(state: state, image: image, key: b, columns: c, rows: r), x: x, y: y, &scr)
+            return (tileLabel(state, "B " + names[1], b), false)
+        default: blit(composer.differenceTile(state: state, image: image, a: a, b: b, columns: c, rows: r), x: x, y: y, &scr)
+            return (names[2], false)
+        }
+    }
+}
+
+/// A short name of a key's map: method, and for Integrated Grad-CAM its options.
+func describe(_ k: JobKey?) -> String {
+    guard let k else { return "-" }
+    guard k.method == .integratedGradCAM else { return k.method.shortName }
+    return "IG-CAM m=\(k.steps) \(k.baseline) \(k.reading == .figure ? "fig" : "code")"
+}
+
+/// A colour for panel cells in the frame's colour mode (and palette).
+func termColor(_ c: RGB, _ composer: Composer) -> TermColor {
+    switch composer.mode {
+    case .truecolor: return .rgb(c.directSafe)
+    default:
+        let p = composer.framePalette ?? (composer.mode == .c256 ? .xterm240 : (composer.mode == .c16 ? .ansi16 : .ansi8))
+        return .index(p.firstIndex + p.nearest(Double(c.r), Double(c.g), Double(c.b)))
+    }
+}
+
+func drawPanel(_ state: ViewerState, _ p: Rect, _ scr: inout Screen, colour: (UInt8, UInt8, UInt8) -> TermColor = { _, _, _ in .normal }) {
     var y = p.y
     let w = p.width - 1, x = p.x + 1
-    func line(_ s: String, bold: Bool = false, reverse: Bool = false) {
+    func put(_ s: String, _ bold: Bool, _ reverse: Bool) {
         if y < p.y + p.height { scr.put(s, x: x, y: y, maxWidth: w, bold: bold, reverse: reverse) }
+        y += 1
+    }
+    func line(_ s: String, bold: Bool = false, reverse: Bool = false) { put(s, bold, reverse) }
+    func colourBar(_ width: Int, _ f: (Float) -> (UInt8, UInt8, UInt8)) {
+        guard y < p.y + p.height, width > 1 else { y += 1; return }
+        for i in 0..<width {
+            let c = f(Float(i) / Float(width - 1))
+            scr[x + i, y] = ScreenCell(" ", bg: colour(c.0, c.1, c.2))
+        }
         y += 1
     }
     func field(_ name: String, _ value: String) { line(name.padding(toLength: 9, withPad: " ", startingAt: 0) + value) }
@@ -144,6 +252,58 @@ func drawPanel(_ state: ViewerState, _ p: Rect, _ scr: inout Screen) {
         }
     } else {
         line("running ...")
+    }
+    let r = state.results[key]
+    // The colour bar: what 0 and 1 of the colour map stand for in raw map values.
+    if state.compare != nil {
+        colourBar(w) { t in divergingColor(2 * t - 1) }
+        line("-1 blue  0 white  +1 red: A-B")
+        if let a = r, let b = state.compareKey.flatMap({ state.results[$0] }), let d = normalisedDifference(a.map, b.map) {
+            let lo = d.min() ?? 0, hi = d.max() ?? 0
+            line("A-B min \(compact(Double(lo))) max \(compact(Double(hi)))")
+        }
+    } else {
+        colourBar(w) { t in state.colorMap.color(t) }
+        if let r, let range = mapRange(r.map) {
+            line("0=min \(compact(Double(range.min)))  1=max \(compact(Double(range.max)))\(r.isFinal ? "" : " so far")")
+        }
+    }
+    if let p = state.probe {
+        let (h, wd) = mapSize(state)
+        if let r, let reg = state.inputRegion, let pr = probe(r.map, mapWidth: r.width, mapHeight: r.height, at: p, region: reg) {
+            line("probe \(p.row),\(p.column) of \(h)x\(wd) px \(pr.imageX),\(pr.imageY)", bold: true)
+            line("value \(compact(Double(pr.value))) rank \(String(format: "%.1f", pr.percentile))%")
+        } else {
+            line("probe \(p.row),\(p.column): no map yet", bold: true)
+        }
+    }
+    drawConvergence(state, put)
+
+}
+
+/// The convergence lines (Integrated Grad-CAM): the relative change of the
+/// path-averaged map between successive m of the ladder, as a sparkline and
+/// numbers, and the map's sum / m against y(x) - y(x').
+func drawConvergence(_ state: ViewerState, _ line: (String, Bool, Bool) -> Void) {
+    guard state.method == .integratedGradCAM else { return }
+    let keys = state.ladderKeys
+    var changes = [Double]()
+    for i in keys.indices.dropFirst() {
+        guard let a = state.results[keys[i]], a.isFinal, let b = state.results[keys[i - 1]], b.isFinal,
+              let c = relativeChange(a.map, steps: keys[i].steps, from: b.map, steps: keys[i - 1].steps) else { break }
+        changes.append(c)
+    }
+    let have = keys.filter { state.results[$0]?.isFinal == true }.count
+    if keys.count > 1 {
+        line("dM m=2..\(keys.last!.steps) \(sparkline(changes)) \(have)/\(keys.count)", false, false)
+        if !changes.isEmpty {
+            line("dM% " + changes.map { String(format: "%.3g", 100 * $0) }.joined(separator: " "), false, false)
+        }
+    }
+    if let k = state.currentKey, let r = state.results[k], r.isFinal, let sk = state.scoreKey, let sc = state.scores[sk] {
+        let sum = r.map.reduce(0) { $0 + Double($1) } / Double(max(k.steps, 1))
+        let dy = Double(sc.image - sc.baseline)
+        line("sum M/m \(compact(sum)) y-y' \(compact(dy))", false, false)
     }
 }
 

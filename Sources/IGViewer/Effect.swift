@@ -18,6 +18,8 @@ public enum JobEvent: Sendable {
     case progress(JobKey, MapResult)
     case finished(JobKey, MapResult)
     case failed(JobKey, String)
+    /// y(x) and y(x') for Integrated Grad-CAM's completeness line.
+    case scores(ScoreKey, PathScores)
     case saved(String)
     case saveFailed(String)
 }

@@ -19,6 +19,7 @@ public final class JobRunner: @unchecked Sendable {
     private var explainer: Explainer?
     private var failedPaths = Set<String>()
     private var completed = Set<JobKey>()
+    private var scored = Set<ScoreKey>()
     private var thread: Thread?
     /// How many explain calls were started (for tests of coalescing).
     public private(set) var started = 0
@@ -138,6 +139,14 @@ public final class JobRunner: @unchecked Sendable {
                                    }, cancel: token)
             cond.lock(); completed.insert(key); cond.unlock()
             post(.finished(key, MapResult(map: r.map, width: r.width, height: r.height, done: 1, total: 1, seconds: r.seconds)))
+            if key.method == .integratedGradCAM {
+                // y(x) and y(x') once per image, class and baseline: one forward of the baseline.
+                let sk = ScoreKey(image: key.image, classIndex: key.classIndex, baseline: key.baseline)
+                cond.lock(); let fresh = scored.insert(sk).inserted; cond.unlock()
+                if fresh, let sc = try? ex.pathScores(classIndex: key.classIndex, baseline: key.baseline) {
+                    post(.scores(sk, PathScores(image: sc.image, baseline: sc.baseline)))
+                }
+            }
         } catch is Cancelled {
             // A newer request made this one obsolete; it will be redone if asked again.
         } catch {

@@ -17,6 +17,10 @@ public let keyHelp: [(keys: String, what: String)] = [
     ("c", "cycle the colour map"),
     ("n / p, Right/Left", "next / previous image"),
     ("s", "save the current view as a PNG next to the image"),
+    ("x", "probe: arrows (or h/j/k/l) move a cursor over the map; x or Esc leaves"),
+    ("t", "maps at m = 1, 2, 4, ... side by side (IG-CAM; t again: back)"),
+    ("d", "difference view: current map minus a partner (d again: back)"),
+    ("D", "next partner: each method, each baseline, the other reading"),
     ("?", "this help (any key closes it)"),
     ("q, Ctrl-C", "quit"),
 ]
@@ -63,6 +67,24 @@ public func reduce(_ state: ViewerState, _ key: Key) -> (ViewerState, [Effect]) 
     case .normal:
         break
     }
+    if let cur = s.probe {
+        // Probe mode: arrows and h/j/k/l move the cursor within the map.
+        let (h, w) = mapSize(s)
+        var r = cur.row, c = cur.column, moved = true
+        switch key {
+        case .up, .char("k"): r -= 1
+        case .down, .char("j"): r += 1
+        case .left, .char("h"): c -= 1
+        case .right, .char("l"): c += 1
+        case .escape, .char("x"): s.probe = nil; moved = false; s.status = ""
+        default: moved = false
+        }
+        if moved {
+            s.probe = ProbeCursor(row: min(max(r, 0), max(h - 1, 0)), column: min(max(c, 0), max(w - 1, 0)))
+            return finish(state, s, effects)
+        }
+        if s.probe == nil { return finish(state, s, effects) }
+    }
     switch key {
     case .up, .char("k"): moveSelection(&s, by: -1)
     case .down, .char("j"): moveSelection(&s, by: 1)
@@ -85,6 +107,22 @@ public func reduce(_ state: ViewerState, _ key: Key) -> (ViewerState, [Effect]) 
     case .char("n"), .right: changeImage(&s, by: 1)
     case .char("p"), .left: changeImage(&s, by: -1)
     case .char("s"): effects.append(.save)
+    case .char("x"): s.probe = startProbe(s); s.status = "probe: arrows or h/j/k/l move, x or Esc leaves"
+    case .char("t"):
+        s.showLadder.toggle()
+        if s.showLadder { s.compare = nil }
+        if s.showLadder && s.method != .integratedGradCAM { s.status = "the m ladder is for Integrated Grad-CAM (m selects it)" }
+    case .char("d"):
+        if s.compare == nil {
+            s.compare = .method(s.method == .gradCAM ? .integratedGradCAM : .gradCAM)
+            s.showLadder = false
+        } else {
+            s.compare = nil
+        }
+    case .char("D"):
+        let cur = s.compare ?? .method(s.method)
+        s.compare = cycle(Comparison.all, cur, 1)
+        s.showLadder = false
     case .char("q"): s.quit = true; effects.append(.quit)
     case .escape: s.status = ""
     default: break
@@ -120,6 +158,7 @@ public func reduce(_ state: ViewerState, _ event: JobEvent) -> (ViewerState, [Ef
     case .failed(let key, let message):
         s.failures[key] = message
         if key == s.currentKey { s.status = "\(key.method.shortName) failed: \(message)" }
+    case .scores(let key, let sc): s.scores[key] = sc
     case .saved(let path): s.status = "saved \(path)"
     case .saveFailed(let message): s.status = "save failed: \(message)"
     }
@@ -131,6 +170,24 @@ func finish(_ old: ViewerState, _ new: ViewerState, _ effects: [Effect]) -> (Vie
     var e = effects
     if let w = new.work, w != old.work { e.insert(.request(w), at: 0) }
     return (new, e)
+}
+
+/// The current layer's map size (rows, columns), from a result when there is one.
+func mapSize(_ s: ViewerState) -> (Int, Int) {
+    if let k = s.currentKey, let r = s.results[k] { return (r.height, r.width) }
+    if let l = s.layer, l.shape.count == 3 { return (l.shape[1], l.shape[2]) }
+    return (1, 1)
+}
+
+/// Where the probe starts: the current map's largest cell, else the middle.
+func startProbe(_ s: ViewerState) -> ProbeCursor {
+    let (h, w) = mapSize(s)
+    if let k = s.currentKey, let r = s.results[k], r.map.count == h * w, !r.map.isEmpty {
+        var best = 0
+        for i in r.map.indices where r.map[i] > r.map[best] { best = i }
+        return ProbeCursor(row: best / w, column: best % w)
+    }
+    return ProbeCursor(row: h / 2, column: w / 2)
 }
 
 func cycle<T: Equatable>(_ all: [T], _ v: T, _ d: Int) -> T {

@@ -152,6 +152,13 @@ final class Terminal {
         doupdate()
     }
 
+    /// Tells ncurses the screen is now `width` x `height` (when the viewer runs
+    /// on its own pseudo-terminal, which sends no SIGWINCH) and repaints.
+    func resize(width: Int, height: Int) {
+        _ = resizeterm(Int32(height), Int32(width))
+        invalidate()
+    }
+
     /// Forgets the last frame so the next `show` repaints everything.
     func invalidate() { previous = nil; clearok(ig_stdscr(), true) }
 

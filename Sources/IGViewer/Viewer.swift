@@ -10,7 +10,15 @@ public struct ViewerOptions: Sendable {
     public var color: String
     /// How many classes the panel lists.
     public var topK: Int
-    public init(color: String = "auto", topK: Int = 5) { self.color = color; self.topK = topK }
+    /// Keys to replay (`--script`), nil for none.
+    public var script: [ScriptStep]?
+    /// Where to write an asciinema v2 recording (`--record`), nil for none.
+    public var record: String?
+    /// Pixel graphics over the image panel (`--graphics`).
+    public var graphics: GraphicsChoice
+    public init(color: String = "auto", topK: Int = 5, script: [ScriptStep]? = nil, record: String? = nil, graphics: GraphicsChoice = .off) {
+        self.color = color; self.topK = topK; self.script = script; self.record = record; self.graphics = graphics
+    }
 }
 
 /// Image files named by `paths`: files as given, folders expanded to their
@@ -51,9 +59,20 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     let layers = viewerLayers(model)
     var state = ViewerState(modelName: model.name, labels: model.labels, layers: layers,
                             defaultLayer: model.defaultLayer, paths: files)
+    let pre = model.preprocessing
+    state.geometry = InputGeometry(resize: pre.resize, height: pre.height, width: pre.width)
 
+    // The recorder (if any) first: ncurses then opens on its pseudo-terminal, and
+    // its defer, running after the terminal's, gives the real terminal back last.
+    // Graphics detection asks the real terminal (before the recorder's pseudo-terminal).
+    let (proto, graphicsNote) = chooseGraphics(options.graphics, environment: env)
+    let graphics = proto.map { GraphicsOutput($0) }
+    let recorder = try options.record.map { try Recorder(path: $0, environment: env) }
+    defer { try? recorder?.finish() }
     let term = try Terminal(mode: choice.mode, forced: choice.forced)
     defer { term.close() }
+    var player = options.script.map { ScriptPlayer($0) }
+    let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
     let composer = Composer(mode: term.mode)
     composer.prefetch = true
     composer.imagePalettes = usesImagePalette(mode: term.mode, canChangeColor: term.canChangeColor, colors: term.colors)
@@ -62,7 +81,7 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     runner.start()
     defer { runner.stop() }
     if let w = state.work { runner.request(w) }
-    state.status = "colour: \(term.mode.rawValue)\(composer.imagePalettes ? ", palette fitted to each image" : ""); ? for help"
+    state.status = "colour: \(term.mode.rawValue)\(composer.imagePalettes ? ", palette fitted to each image" : "")\(graphicsNote.isEmpty ? "" : "; " + graphicsNote); ? for help"
 
     // IGCAM_VIEWER_TIMING=FILE logs, per frame drawn after a key: milliseconds
     // from the key's arrival to the end of the refresh, of which draw and show.
@@ -86,12 +105,19 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
             state = s; apply(e); dirty = true
         }
         if composer.takePaletteArrived() { dirty = true }
+        if let r = recorder, let size = r.syncSize() { term.resize(width: size.width, height: size.height); dirty = true }
         if dirty {
             let (w, h) = term.size
             let t0 = DispatchTime.now().uptimeNanoseconds
             let screen = draw(state, width: w, height: h, composer: composer)
             let t1 = DispatchTime.now().uptimeNanoseconds
+            // Pixels: a new picture (or none) needs a full repaint to erase the old
+            // one; the picture is written again after every refresh (ncurses may
+            // have redrawn cells under it).
+            let place = graphics.flatMap { _ in GraphicsOutput.placement(state, width: w, height: h, cell: GraphicsOutput.cellPixels()) }
+            if let g = graphics, place?.key != g.shownKey { term.invalidate() }
             term.show(screen)
+            graphics?.show(state, place)
             let t2 = DispatchTime.now().uptimeNanoseconds
             if let f = timing, let k = keyTime {
                 let ms = { (a: UInt64, b: UInt64) in String(format: "%.3f", Double(b - a) / 1e6) }
@@ -103,19 +129,22 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
         }
         // One key with a short timeout, then everything already typed, reduced
         // together: a flood of keys becomes one request and one redraw.
-        var key = term.readKey(wait: true)
+        // Script keys count as typed once due (after pauses and waits).
+        var key = term.readKey(wait: true) ?? player?.next(now: clock(), state: state)
         if key != nil { keyTime = DispatchTime.now().uptimeNanoseconds }
         while let k = key {
             if k == .resize { term.invalidate() }
             let (s, e) = reduce(state, k)
             state = s; apply(e); dirty = true
             if state.quit { break }
-            key = term.readKey(wait: false)
+            key = term.readKey(wait: false) ?? player?.next(now: clock(), state: state)
         }
         if let w = lastRequest { runner.request(w) }
         if wantSave { save(state) { ev in let (s, e) = reduce(state, ev); state = s; apply(e) }; dirty = true }
     }
+    graphics?.clear()
     term.close()
+    try recorder?.finish()
     return caughtSignal != 0 ? 128 + caughtSignal : 0
 }
 
@@ -127,7 +156,7 @@ func save(_ state: ViewerState, report: (JobEvent) -> Void) {
     let view: ViewMode = state.view == .grid ? .overlay : state.view
     let r = state.currentKey.flatMap { state.results[$0] }
     if view != .image && r == nil { report(.saveFailed("no map yet for \(state.method.shortName)")); return }
-    let pic = Composer.picture(image, view: view, map: r, colorMap: state.colorMap, opacity: state.opacity)
+    let pic = Composer.picture(image, view: view, map: r, colorMap: state.colorMap, opacity: state.opacity, region: state.inputRegion)
     let out = savePath(imagePath: path, method: state.method, classIndex: c, view: view)
     do {
         try savePNG(pic, to: out)

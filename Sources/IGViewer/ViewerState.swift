@@ -76,6 +76,34 @@ public struct WorkRequest: Equatable, Sendable {
     public init(image: String, keys: [JobKey]) { self.image = image; self.keys = keys }
 }
 
+/// What the difference view subtracts from the current map.
+public enum Comparison: Equatable, Hashable, Sendable {
+    /// Another method (or the same one: all zero), same class, layer and options.
+    case method(Method)
+    /// Integrated Grad-CAM with another baseline (index into `Baseline.cycle`).
+    case baseline(Int)
+    /// Integrated Grad-CAM with the other reading.
+    case reading
+
+    /// Every partner `D` cycles through, in order.
+    public static let all: [Comparison] = Method.allCases.map { .method($0) } + Baseline.cycle.indices.map { .baseline($0) } + [.reading]
+}
+
+/// Which baseline's class scores y(x), y(x') (see `PathScores`).
+public struct ScoreKey: Hashable, Sendable {
+    public var image: String
+    public var classIndex: Int
+    public var baseline: Baseline
+    public init(image: String, classIndex: Int, baseline: Baseline) { self.image = image; self.classIndex = classIndex; self.baseline = baseline }
+}
+
+/// The class score (logit) at both ends of Integrated Grad-CAM's path.
+public struct PathScores: Equatable, Sendable {
+    public var image: Float
+    public var baseline: Float
+    public init(image: Float, baseline: Float) { self.image = image; self.baseline = baseline }
+}
+
 /// A candidate target layer: tensor name, friendly name, per-item shape.
 public struct LayerInfo: Equatable, Sendable {
     public var name: String
@@ -122,6 +150,16 @@ public struct ViewerState: Equatable, Sendable {
     /// Failures by key (shown instead of a map).
     public var failures: [JobKey: String] = [:]
     public var quit = false
+    /// The probe's cursor over the current map (nil: probe off).
+    public var probe: ProbeCursor?
+    /// Show the maps at m = 1, 2, 4, ... side by side (Integrated Grad-CAM).
+    public var showLadder = false
+    /// The difference view: current map minus this partner's (nil: off).
+    public var compare: Comparison?
+    /// y(x) and y(x') by image, class and baseline, once computed.
+    public var scores: [ScoreKey: PathScores] = [:]
+    /// The part of the photo the network sees (nil: all of it).
+    public var geometry: InputGeometry?
 
     public init(modelName: String, labels: [String], layers: [LayerInfo], defaultLayer: String, paths: [String]) {
         self.modelName = modelName
@@ -147,6 +185,44 @@ public struct ViewerState: Equatable, Sendable {
     /// The key of the main view's map.
     public var currentKey: JobKey? { key(for: method) }
 
+    /// The current map's key at another step count.
+    public func key(steps m: Int) -> JobKey? {
+        guard let path = imagePath, image != nil, let c = classIndex, let l = layer else { return nil }
+        return JobKey(image: path, method: method, layer: l.name, classIndex: c, steps: m, baseline: baseline, reading: reading)
+    }
+
+    /// The difference view's second map.
+    public var compareKey: JobKey? {
+        guard let cmp = compare, let path = imagePath, image != nil, let c = classIndex, let l = layer else { return nil }
+        switch cmp {
+        case .method(let m): return key(for: m)
+        case .baseline(let i):
+            return JobKey(image: path, method: method, layer: l.name, classIndex: c, steps: steps,
+                          baseline: Baseline.cycle[i % Baseline.cycle.count], reading: reading)
+        case .reading:
+            return JobKey(image: path, method: method, layer: l.name, classIndex: c, steps: steps, baseline: baseline,
+                          reading: reading == .figure ? .authorsCode : .figure)
+        }
+    }
+
+    /// The convergence ladder's keys (m = 1, 2, 4, ... up to m), Integrated Grad-CAM only.
+    public var ladderKeys: [JobKey] {
+        guard method == .integratedGradCAM else { return [] }
+        return ladderSteps(steps).compactMap { key(steps: $0) }
+    }
+
+    /// The scores the completeness line needs for the current map.
+    public var scoreKey: ScoreKey? {
+        guard method == .integratedGradCAM, let path = imagePath, let c = classIndex else { return nil }
+        return ScoreKey(image: path, classIndex: c, baseline: baseline)
+    }
+
+    /// The photo region the network sees, in the loaded photo's pixels.
+    public var inputRegion: (x: Int, y: Int, width: Int, height: Int)? {
+        guard let img = image else { return nil }
+        return geometry?.region(imageWidth: img.width, imageHeight: img.height) ?? (0, 0, img.width, img.height)
+    }
+
     /// The work this state needs: the image, then its map(s). The grid view
     /// needs every method (the current one first); the other views need the
     /// same single map, so switching among them never starts work.
@@ -155,6 +231,10 @@ public struct ViewerState: Equatable, Sendable {
         guard let cur = currentKey else { return WorkRequest(image: path, keys: []) }
         var keys = [cur]
         if view == .grid { keys += Method.allCases.filter { $0 != method }.compactMap { key(for: $0) } }
+        // Then the difference view's partner, then the convergence ladder (which, with the
+        // path terms cached by fraction, costs little beyond the current map when m is a
+        // power of two). Keys already listed are not repeated.
+        for k in [compareKey].compactMap({ $0 }) + ladderKeys where !keys.contains(k) { keys.append(k) }
         return WorkRequest(image: path, keys: keys)
     }
 }

@@ -124,7 +124,9 @@ final class ReduceTests: XCTestCase {
         let (loaded, e2) = reduce(skipped, .imageLoaded(path: "/tmp/b.png", image: testImage(), top: ref.top))
         XCTAssertEqual(loaded.classIndex, 3)
         guard case .request(let w)? = e2.first else { return XCTFail("no request after load") }
-        XCTAssertEqual(w.keys.map(\.method), [.integratedGradCAM])
+        // The map at m = 50 first, then the convergence ladder m = 1, 2, 4, ..., 32.
+        XCTAssertEqual(w.keys.map(\.method), [Method](repeating: .integratedGradCAM, count: 7))
+        XCTAssertEqual(w.keys.map(\.steps), [50, 1, 2, 4, 8, 16, 32])
         XCTAssertEqual(w.keys.first?.classIndex, 3)
         // A stale load (another image) changes nothing.
         let (stale, e3) = reduce(skipped, .imageLoaded(path: "/tmp/a.png", image: testImage(), top: ref.top))

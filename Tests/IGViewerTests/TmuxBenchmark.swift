@@ -25,28 +25,66 @@ final class TmuxBenchmark: XCTestCase {
             let s = try TmuxSession(command: cmd, width: 200, height: 60)
             defer { s.kill(); try? FileManager.default.removeItem(atPath: log) }
             s.wait(240, "the first map") { $0.contains("last ") }
+            // The m ladder runs after the first map: let it finish so it does not compete.
+            s.wait(240, "the m ladder") { $0.contains("6/6") }
             usleep(300_000)
-            let skip = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count
-            var presses = 0
-            for _ in 0..<12 {
-                for (key, label) in [("o", "opacity"), ("c", "colours")] {
-                    let before: String = panelValue(s.text(), label)
-                    s.keys(key)
+            func logLines() -> Int { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count }
+            var marks = [(String, Int, Int)]()
+            func phase(_ name: String, _ body: () -> Int) { let a = logLines(); let n = body(); marks.append((name, a, n)) }
+            phase("display keys o/c") {
+                var presses = 0
+                for _ in 0..<12 {
+                    for (key, label) in [("o", "opacity"), ("c", "colours")] {
+                        let before: String = panelValue(s.text(), label)
+                        s.keys(key)
+                        presses += 1
+                        s.wait(10, "\(key) redraw") { t in panelValue(t, label) != before }
+                        usleep(100_000)
+                    }
+                }
+                return presses
+            }
+            s.keys("x")
+            s.wait(10, "probe") { $0.contains("probe ") }
+            usleep(300_000)
+            phase("probe moves") {
+                var presses = 0
+                for i in 0..<24 {
+                    let before: String = panelValue(s.text(), "probe ")
+                    s.keys(i % 2 == 0 ? "Right" : "Left")
                     presses += 1
-                    s.wait(10, "\(key) redraw") { t in panelValue(t, label) != before }
+                    s.wait(10, "probe move") { t in panelValue(t, "probe ") != before }
                     usleep(100_000)
                 }
+                return presses
+            }
+            s.keys("x")
+            phase("view toggles t/d") {
+                var presses = 0
+                for _ in 0..<6 {
+                    for (key, on) in [("t", "m=32"), ("t", "view     "), ("d", "A - B"), ("d", "view     ")] {
+                        s.keys(key)
+                        presses += 1
+                        s.wait(10, "\(key) toggle") { $0.contains(on) && (on != "view     " || (!$0.contains("m=32") && !$0.contains("A - B"))) }
+                        usleep(150_000)
+                    }
+                }
+                return presses
             }
             s.keys("q")
             _ = s.waitExit(20)
-            let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").dropFirst(skip)
-            let rows = lines.map { $0.split(separator: " ").dropFirst().compactMap { Double($0) } }.filter { $0.count == 3 }
-            func stat(_ i: Int) -> String {
-                let v = rows.map { $0[i] }.sorted()
-                guard !v.isEmpty else { return "n/a" }
-                return String(format: "median %.2f ms, p90 %.2f ms, max %.2f ms", v[v.count / 2], v[min(v.count - 1, v.count * 9 / 10)], v.last!)
+            let all = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+            for (i, m) in marks.enumerated() {
+                let end = i + 1 < marks.count ? marks[i + 1].1 : all.count
+                let lines = all[min(m.1, all.count)..<min(end, all.count)]
+                let rows = lines.map { $0.split(separator: " ").dropFirst().compactMap { Double($0) } }.filter { $0.count == 3 }
+                func stat(_ i: Int) -> String {
+                    let v = rows.map { $0[i] }.sorted()
+                    guard !v.isEmpty else { return "n/a" }
+                    return String(format: "median %.2f ms, p90 %.2f ms, max %.2f ms", v[v.count / 2], v[min(v.count - 1, v.count * 9 / 10)], v.last!)
+                }
+                print("BENCH \(truecolor ? "truecolor" : "256") 200x60 \(m.0), \(rows.count) frames after \(m.2) keys: key->refresh \(stat(0)); draw \(stat(1)); ncurses show \(stat(2))")
             }
-            print("BENCH \(truecolor ? "truecolor" : "256") 200x60, \(rows.count) frames after \(presses) keys: key->refresh \(stat(0)); draw \(stat(1)); ncurses show \(stat(2))")
         }
     }
 }
