@@ -18,12 +18,15 @@ struct View: ParsableCommand {
     @Option(name: .long, help: "How many classes the panel lists.")
     var top: Int = 5
 
+    /// Usage errors (exit 2), checked while parsing, before the (slow) model load.
+    func validate() throws {
+        guard top >= 1, top <= 50 else { throw ValidationError("--top must be from 1 to 50") }
+        do { _ = try chooseColorMode(color, environment: [:]) } catch { throw ValidationError("--color: \(error)") }
+    }
+
     func run() throws {
         let images = paths.isEmpty ? Assets.photos() : paths
         guard !images.isEmpty else { throw CLIError("no images given and the bundled photos are missing; pass image files or folders") }
-        guard top >= 1, top <= 50 else { throw CLIError("--top must be from 1 to 50") }
-        // Check the colour flag before the (slow) model load.
-        _ = try chooseColorMode(color, environment: ProcessInfo.processInfo.environment)
         let model = try modelOptions.load()
         let status = try runViewer(paths: images, model: model, options: ViewerOptions(color: color, topK: top))
         // The terminal is restored. Leave at once: a background job may still be inside a
