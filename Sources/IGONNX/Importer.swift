@@ -118,6 +118,12 @@ struct Import {
         for node in nodes { for i in node.inputs { if let c = ctx.consts[i], used[i] == nil { used[i] = c.tensor } } }
         var graph = Graph(nodes: nodes, constants: used, input: inp.name, inputShape: chw, output: out)
         do { try graph.inferShapes() } catch { throw self.error("shape inference failed: \(error)") }
+        // Refuse absurd shapes here, with a message, rather than run out of memory at the first forward.
+        for (name, shape) in graph.shapes {
+            guard let n = checkedCount(shape.map(Int64.init)), n <= maxTensorElements else {
+                throw error("tensor '\(name)' has shape \(shape): more than \(maxTensorElements) values per image, refused")
+            }
+        }
         graph.aliases = computeAliases(nodes: nodes, origin: origin)
         return graph
     }
