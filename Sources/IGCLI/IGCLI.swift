@@ -131,10 +131,10 @@ struct ModelOptions: ParsableArguments {
 
 // Options whose values are a fixed set: ArgumentParser checks them while parsing and
 // lists the choices in --help.
-extension Backend: @retroactive ExpressibleByArgument {}
-extension Reading: @retroactive ExpressibleByArgument {}
-extension ColorMap: @retroactive ExpressibleByArgument {}
-extension Baseline: @retroactive ExpressibleByArgument {
+extension Backend: ExpressibleByArgument {}
+extension Reading: ExpressibleByArgument {}
+extension ColorMap: ExpressibleByArgument {}
+extension Baseline: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
     public var defaultValueDescription: String { description }
     public static var allValueStrings: [String] { ["black", "mean", "blur[:sigma]", "noise[:seed]"] }
