@@ -43,7 +43,8 @@ for t in "${TARGETS[@]}"; do
     log=Fuzz/.build/$t.log
     echo "fuzz $t: $SECONDS_EACH s (log: $log)"
     # -rss_limit_mb: an input that makes igcam allocate > 2 GB is a bug (limits must refuse it first).
-    FUZZ_TARGET=$t ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$BIN" \
+    FUZZ_TARGET=$t ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+    LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0} "$BIN" \
         -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$regress/" -print_final_stats=1 "$corpus" "$regress" >"$log" 2>&1
     rc=$?
