@@ -1,12 +1,18 @@
 # igcam: the two commands a newcomer needs.
 #   make run   installs missing Debian packages, builds (release), opens the viewer on the bundled demo
-#   make test  installs missing Debian packages, builds (release) and runs the whole test suite
+#   make test  installs missing Debian packages, builds (release) and runs the whole test suite,
+#              then every fuzz target for FUZZ_CI_SECONDS under sanitizers
+#   make fuzz  fuzzes every target for FUZZ_SECONDS each (docs/RELIABILITY.md)
 
 APT_PACKAGES := libdnnl-dev libpng-dev libjpeg62-turbo-dev libncurses-dev ncurses-term tmux chafa
 SWIFT ?= swift
 CONFIG ?= release
 
-.PHONY: run test build deps bench clean
+.PHONY: run test build deps bench clean fuzz fuzz-ci
+
+# Seconds per fuzz target: `make fuzz` (long campaigns) and the short budget inside `make test`.
+FUZZ_SECONDS ?= 600
+FUZZ_CI_SECONDS ?= 20
 
 run: deps build
 	.build/$(CONFIG)/igcam
@@ -18,6 +24,7 @@ test: deps fixtures
 	$(SWIFT) build -c $(CONFIG) --product igcam
 	$(SWIFT) test -c $(CONFIG)
 	tools/slurm-local.sh .build/$(CONFIG)/igcam
+	$(MAKE) fuzz-ci
 
 # A real Slurm run on this machine (installs slurm-wlm and munge if missing, starts and stops the
 # daemons itself): 3 array tasks of igcam evaluate, merged, must equal one process (docs/SCALE.md).
@@ -25,6 +32,13 @@ test: deps fixtures
 slurm-test:
 	$(SWIFT) build -c $(CONFIG) --product igcam
 	tools/slurm-local.sh .build/$(CONFIG)/igcam
+
+# libFuzzer under AddressSanitizer (Fuzz/run.sh); crashers land in Tests/Fixtures/fuzz/<target>/.
+fuzz: deps
+	SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-ci: deps
+	SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_CI_SECONDS)
 
 # torchvision models (random weights) exported to ONNX + PyTorch parity fixtures, cached in
 # .build/parity (where TorchvisionParityTests looks); pip-installs pinned PyTorch if needed;

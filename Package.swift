@@ -9,10 +9,13 @@ import PackageDescription
 //   CDNNL   -> IGFast     (oneDNN 2.x, the fast backend)
 //   CPNG    -> IGImaging  (libpng simplified API)
 //   CJPEG   -> IGImaging  (libjpeg-turbo)
-//   CNcurses-> IGViewer   (ncursesw)
+//   CNcurses-> IGViewer   (ncursesw; plus the viewer's signal handlers in C)
 
+// Every module keeps Swift's bounds and overflow checks (an out-of-range index on a malformed
+// file traps instead of reading memory it should not). -wmo lets the optimiser see each module
+// whole. Measured cost of the checks: docs/PERFORMANCE.md ("Checked builds").
 let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags(["-wmo"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -21,6 +24,8 @@ let package = Package(
     products: [
         .executable(name: "igcam", targets: ["igcam"]),
         .library(name: "IGCam", targets: ["IGEngine", "IGONNX", "IGImaging", "IGModel", "IGExplain", "IGEval", "IGRender", "IGViewer", "IGCLI"]),
+        // The fuzz targets' entry points, for the libFuzzer driver in Fuzz/ (docs/RELIABILITY.md).
+        .library(name: "IGFuzzTargets", targets: ["IGFuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,7 +35,8 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
         .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
-        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+        // (A C target, not only a system library: its signals.c holds the async-signal-safe handlers.)
+        .target(name: "CNcurses", path: "Sources/CNcurses", publicHeadersPath: "."),
 
         // Tensors, graph IR, reference ops (forward + backward), executor.
         .target(name: "IGEngine", swiftSettings: fast),
@@ -56,6 +62,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "igcam", dependencies: ["IGCLI"]),
+        // One function per input format, each safe on any bytes: run by Fuzz/ under
+        // -sanitize=fuzzer,address and replayed on the regression files by IGFuzzTests.
+        .target(name: "IGFuzzTargets", dependencies: ["IGCLI", "IGEngine", "IGEval", "IGExplain", "IGImaging",
+                                                      "IGModel", "IGONNX", "IGRender", "IGViewer"]),
 
         // Deterministic tensors and a tiny network shared by the engine tests.
         .target(name: "IGTestSupport", dependencies: ["IGEngine"], path: "Tests/IGTestSupport"),
@@ -69,6 +79,7 @@ let package = Package(
         .testTarget(name: "IGRenderTests", dependencies: ["IGRender", "IGImaging"]),
         .testTarget(name: "IGViewerTests", dependencies: ["IGViewer", "IGRender"]),
         .testTarget(name: "IGCLITests", dependencies: ["IGCLI"]),
+        .testTarget(name: "IGFuzzTests", dependencies: ["IGFuzzTargets"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,8 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #define NCURSES_WIDECHAR 1
 #include <locale.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
@@ -34,3 +36,11 @@ static inline int ig_get(wint_t *ch) { return wget_wch(stdscr, ch); }
 
 /// Opens a screen on the terminal named `term` (NULL: $TERM) over stdout/stdin.
 static inline SCREEN *ig_newterm(const char *term) { return newterm(term, stdout, stdin); }
+
+/// Signals (signals.c): handlers for SIGINT, SIGTERM and SIGHUP that only set a
+/// `volatile sig_atomic_t`, installed and unblocked (0, or -1 on failure).
+int ig_install_signal_handlers(void);
+/// Puts back the default actions of those signals.
+void ig_restore_signal_handlers(void);
+/// The last of those signals caught, 0 if none.
+int ig_caught_signal(void);

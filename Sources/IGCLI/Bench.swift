@@ -18,11 +18,13 @@ struct Bench: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var selection: ExplainSelection
 
-    @Option(name: .long, help: "Batch size N for forward and forward+backward.")
+    @Option(name: .long, help: "Batch size N for forward and forward+backward, 1...\(Bench.maxBatch).")
     var batch: Int = 1
 
-    @Option(name: .long, help: "Timed runs.")
+    @Option(name: .long, help: "Timed runs, 1...\(Bench.maxRuns).")
     var runs: Int = 10
+
+    static let maxBatch = 1024, maxRuns = 1_000_000
 
     @Option(name: .long, help: "Image to run on (default: the first bundled photo).")
     var image: String?
@@ -30,15 +32,19 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
+    func validate() throws {
+        guard (1...Bench.maxBatch).contains(batch) else { throw ValidationError("--batch must be from 1 to \(Bench.maxBatch) (got \(batch))") }
+        guard (1...Bench.maxRuns).contains(runs) else { throw ValidationError("--runs must be from 1 to \(Bench.maxRuns) (got \(runs))") }
+    }
+
     func run() throws {
-        guard batch >= 1, runs >= 1 else { throw CLIError("--batch and --runs must be at least 1") }
         let model = try modelOptions.load()
         guard let path = image ?? Assets.photos().first else { throw CLIError("no image: pass --image") }
         let img = try readImage(path)
         let layer = try model.layer(selection.layer)
         let threads = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
         var doc: [String: Any] = ["runs": runs, "batch": batch, "threads": threads, "model": model.path,
-                                  "layer": layer, "backend": modelOptions.backend]
+                                  "layer": layer, "backend": modelOptions.backend.rawValue]
         if !selection.method.isEmpty {
             let options = try selection.options()
             // Each run times what `igcam explain` does: with --class, the method alone; without,

@@ -19,7 +19,7 @@ struct Classify: ParsableCommand {
 
     func validate() throws {
         if images.isEmpty { throw ValidationError("give at least one image") }
-        if top < 1 { throw ValidationError("--top must be at least 1") }
+        guard (1...1000).contains(top) else { throw ValidationError("--top must be from 1 to 1000 (got \(top))") }
     }
 
     func run() throws {

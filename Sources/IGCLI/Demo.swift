@@ -13,8 +13,13 @@ struct Demo: ParsableCommand {
         @Option(name: .long, help: "Integration steps m.")
         var steps: Int = 50
 
+        func validate() throws {
+            guard (1...ExplainSelection.maxSteps).contains(steps) else {
+                throw ValidationError("--steps must be from 1 to \(ExplainSelection.maxSteps) (got \(steps))")
+            }
+        }
+
         func run() throws {
-            guard steps >= 1 else { throw CLIError("--steps must be at least 1") }
             print("""
                 1. The sensitivity axiom on f(x) = 1 - ReLU(1 - x)  (the paper's example)
 

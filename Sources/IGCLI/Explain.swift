@@ -16,31 +16,39 @@ struct ExplainSelection: ParsableArguments {
     @Option(name: .long, help: "Class index or label (default: the top-1 prediction).")
     var `class`: String?
 
-    @Option(name: .long, help: "Integrated Grad-CAM steps m.")
+    @Option(name: .long, help: "Integrated Grad-CAM steps m, 1...\(ExplainSelection.maxSteps).")
     var steps: Int = 50
 
     @Option(name: .long, help: "Integrated Grad-CAM baseline: black, mean, blur[:sigma], noise[:seed].")
-    var baseline: String = "black"
+    var baseline: Baseline = .black
 
-    @Option(name: .long, help: "Integrated Grad-CAM reading: figure or authors-code.")
-    var reading: String = "figure"
+    @Option(name: .long, help: "Integrated Grad-CAM reading.")
+    var reading: Reading = .figure
+
+    /// More steps than this is a typo, not a plan (each step is a forward and a backward).
+    static let maxSteps = 100_000
+
+    func validate() throws {
+        _ = try methods()
+        guard (1...ExplainSelection.maxSteps).contains(steps) else {
+            throw ValidationError("--steps must be from 1 to \(ExplainSelection.maxSteps) (got \(steps))")
+        }
+    }
 
     func methods(default d: Method = .integratedGradCAM) throws -> [Method] {
         let names = method.flatMap { $0.split(separator: ",").map(String.init) }
         if names.isEmpty { return [d] }
         return try names.map { n in
             guard let m = Method(name: n) else {
-                throw CLIError("unknown method '\(n)' (choose: \(Method.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ValidationError("--method: unknown method '\(n)' (choose: \(Method.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             return m
         }
     }
 
     func options() throws -> ExplainOptions {
-        guard steps >= 1 else { throw CLIError("--steps must be at least 1 (got \(steps))") }
-        guard let b = Baseline(name: baseline) else { throw CLIError("unknown baseline '\(baseline)' (choose: black, mean, blur[:sigma], noise[:seed])") }
-        guard let r = Reading(rawValue: reading) else { throw CLIError("unknown reading '\(reading)' (choose: figure, authors-code)") }
-        return ExplainOptions(steps: steps, baseline: b, reading: r)
+        try validate()
+        return ExplainOptions(steps: steps, baseline: baseline, reading: reading)
     }
 
     /// The class given, or the top-1 prediction found by `method`'s first pass.
@@ -71,8 +79,8 @@ struct Explain: ParsableCommand {
     @Option(name: .long, help: "Raw map .npy to write.")
     var raw: String?
 
-    @Option(name: .long, help: "Colour map: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var colormap: String = "jet"
+    @Option(name: .long, help: "Colour map.")
+    var colormap: ColorMap = .jet
 
     @Option(name: .long, help: "Heatmap opacity in the overlay, 0...1.")
     var opacity: Float = 0.5
@@ -80,13 +88,15 @@ struct Explain: ParsableCommand {
     @Flag(name: .long, help: "Print JSON: class, label, score, method, every option, map shape, time.")
     var json = false
 
+    func validate() throws {
+        // NaN is not within 0...1 either.
+        guard (0...1).contains(opacity) else { throw ValidationError("--opacity must be within 0...1 (got \(opacity))") }
+    }
+
     func run() throws {
         let methods = try selection.methods()
         let options = try selection.options()
-        guard let cmap = ColorMap(rawValue: colormap) else {
-            throw CLIError("unknown colour map '\(colormap)' (choose: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        guard (0...1).contains(opacity) else { throw CLIError("--opacity must be within 0...1") }
+        let cmap = colormap
         // Every output folder must be writable before any work, so a bad path never leaves
         // some files written and others not.
         for path in methods.flatMap({ m in [output, raw].compactMap { $0 }.map { suffixed($0, methods.count > 1 ? "-" + m.rawValue : "") } }) {

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import IGExplain
 import IGFast
+import IGImaging
+import IGModel
 
 /// The `igcam` command line. Plain `igcam` opens the viewer on the bundled
 /// model and photos.
@@ -15,12 +18,14 @@ public enum IGCLI {
         do {
             command = try Igcam.parseAsRoot()
         } catch {
-            Igcam.exit(withError: error)   // help, usage errors: ArgumentParser's wording and exit codes
+            exitForParseError(error)
         }
         do {
             try command.run()
         } catch let e as ValidationError {
-            Igcam.exit(withError: e)
+            usageError(e.message)
+        } catch let e as UsageError {
+            usageError(e.description)
         } catch let e as CleanExit {
             Igcam.exit(withError: e)
         } catch let e as ExitCode {
@@ -28,9 +33,48 @@ public enum IGCLI {
         } catch where isArgumentParserError(error) {
             // `igcam --help`, `igcam help explain`: ArgumentParser hands back a help command whose
             // run() throws its own (internal) error type; it alone knows how to print it.
-            Igcam.exit(withError: error)
+            exitForParseError(error)
         } catch {
             fail("\(error)")
+        }
+    }
+
+    /// Exit codes: 0 success (and help), 1 a runtime failure (unreadable file, bad model...),
+    /// 2 a usage error (unknown option, bad option value), as most Unix tools do.
+    public static let usageExitCode: Int32 = 2
+
+    /// Help and version requests as ArgumentParser prints them (exit 0); usage errors as
+    /// `igcam: error: MESSAGE` plus the command's usage line, exit 2 (ArgumentParser's own
+    /// code for these is 64, EX_USAGE).
+    static func exitForParseError(_ error: Error) -> Never {
+        let code = Igcam.exitCode(for: error)
+        if code == .validationFailure {
+            var text = Igcam.fullMessage(for: error)
+            if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+            writeStderr("igcam: error: \(text)\n")
+            exit(usageExitCode)
+        }
+        Igcam.exit(withError: error)
+    }
+
+    /// Prints `igcam: error: MESSAGE` to stderr and exits 2.
+    static func usageError(_ message: String) -> Never {
+        writeStderr("igcam: error: \(message)\n")
+        exit(usageExitCode)
+    }
+
+    /// Parses and validates `arguments` (without the program name) as the command line,
+    /// never running the command, and renders any message (help, usage error) as `run`
+    /// would. Returns the exit code `run` would use for a parse failure, 0 when it parses.
+    /// The fuzz target for option parsing (Sources/IGFuzzTargets).
+    public static func parseOnly(_ arguments: [String]) -> Int32 {
+        do {
+            _ = try Igcam.parseAsRoot(arguments)
+            return 0
+        } catch {
+            _ = Igcam.fullMessage(for: error)
+            let code = Igcam.exitCode(for: error)
+            return code == .validationFailure ? usageExitCode : code.rawValue
         }
     }
 
@@ -65,13 +109,41 @@ struct ModelOptions: ParsableArguments {
     var model: String?
 
     @Option(name: .long, help: "Engine: fast (oneDNN) or reference (plain Swift, slow).")
-    var backend: String = "fast"
+    var backend: Backend = .fast
 
-    @Option(name: .long, help: "Threads for the fast engine (default: all cores).")
+    @Option(name: .long, help: "Threads for the fast engine, 1...\(ModelOptions.maxThreads) (default: all cores).")
     var threads: Int?
 
-    @Option(name: .long, help: "Resize mode, overriding the sidecar: stretch or crop.")
+    @Option(name: .long, help: "Resize mode, overriding the sidecar: \(ResizeMode.allCases.map(\.rawValue).joined(separator: " or ")).")
     var resize: String?
+
+    static let maxThreads = 1024
+
+    func validate() throws {
+        if let t = threads, !(1...ModelOptions.maxThreads).contains(t) {
+            throw ValidationError("--threads must be from 1 to \(ModelOptions.maxThreads) (got \(t))")
+        }
+        if let r = resize, ResizeMode(rawValue: r) == nil {
+            throw ValidationError("--resize: unknown mode '\(r)' (choose: \(ResizeMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+}
+
+// Options whose values are a fixed set: ArgumentParser checks them while parsing and
+// lists the choices in --help.
+extension Backend: ExpressibleByArgument {}
+extension Reading: ExpressibleByArgument {}
+extension ColorMap: ExpressibleByArgument {}
+extension Baseline: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public var defaultValueDescription: String { description }
+    public static var allValueStrings: [String] { ["black", "mean", "blur[:sigma]", "noise[:seed]"] }
+}
+
+/// A bad option value found after parsing (it needs the model, say): `igcam: error: ...`, exit 2.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
 }
 
 /// A failure the user can act on: printed as `igcam: error: ...`, exit 1.

@@ -5,16 +5,9 @@ import IGModel
 extension ModelOptions {
     /// Loads the chosen model (or the bundled one).
     func load() throws -> Model {
-        guard let b = Backend(rawValue: backend) else {
-            throw CLIError("unknown backend '\(backend)' (choose: \(Backend.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        var mode: ResizeMode?
-        if let resize {
-            guard let m = ResizeMode(rawValue: resize) else { throw CLIError("unknown resize mode '\(resize)' (choose: stretch, crop)") }
-            mode = m
-        }
-        if let t = threads, t < 1 { throw CLIError("--threads must be at least 1") }
-        return try Model(path: model ?? Assets.defaultModel(), backend: b, threads: threads, resize: mode)
+        try validate()
+        let mode = resize.flatMap { ResizeMode(rawValue: $0) }
+        return try Model(path: model ?? Assets.defaultModel(), backend: backend, threads: threads, resize: mode)
     }
 }
 

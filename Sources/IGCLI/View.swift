@@ -27,21 +27,25 @@ struct View: ParsableCommand {
     @Option(name: .long, help: "Pixel graphics for the image panel: off, auto, sixel, kitty (auto asks the terminal; blocks when it cannot).")
     var graphics: String = "off"
 
+    /// Usage errors (exit 2), checked while parsing, before the (slow) model load.
+    func validate() throws {
+        guard top >= 1, top <= 50 else { throw ValidationError("--top must be from 1 to 50") }
+        do { _ = try chooseColorMode(color, environment: [:]) } catch { throw ValidationError("--color: \(error)") }
+        guard GraphicsChoice(rawValue: graphics.lowercased()) != nil else {
+            throw ValidationError("unknown --graphics '\(graphics)' (choose: off, auto, sixel, kitty)")
+        }
+    }
+
     func run() throws {
         let images = paths.isEmpty ? Assets.photos() : paths
         guard !images.isEmpty else { throw CLIError("no images given and the bundled photos are missing; pass image files or folders") }
-        guard top >= 1, top <= 50 else { throw CLIError("--top must be from 1 to 50") }
-        // Check the colour flag before the (slow) model load.
-        _ = try chooseColorMode(color, environment: ProcessInfo.processInfo.environment)
         // The script and the recording's folder are checked before the model load too.
         let steps = try script.map { path -> [ScriptStep] in
             guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read the script \(path)") }
             do { return try parseScript(String(decoding: data, as: UTF8.self)) } catch { throw CLIError("\(path): \(error)") }
         }
         if let record { try checkWritable(record) }
-        guard let gfx = GraphicsChoice(rawValue: graphics.lowercased()) else {
-            throw CLIError("unknown --graphics '\(graphics)' (choose: off, auto, sixel, kitty)")
-        }
+        let gfx = GraphicsChoice(rawValue: graphics.lowercased()) ?? .off   // checked in validate()
         let model = try modelOptions.load()
         let status = try runViewer(paths: images, model: model,
                                    options: ViewerOptions(color: color, topK: top, script: steps, record: record, graphics: gfx))

@@ -49,6 +49,11 @@ public struct VOCAnnotation: Equatable, Sendable {
 
     /// Parses annotation XML; `source` names the data in error messages.
     public init(data: Data, source: String) throws {
+        // swift-corelibs-foundation's XMLParser traps (SIGILL) on some element names that are not
+        // valid UTF-8 (Tests/Fixtures/fuzz/voc/crash-debe07fc...): check the bytes first.
+        guard String(validating: data, as: UTF8.self) != nil else {
+            throw EvalError.malformedFile(path: source, reason: "not valid UTF-8 text")
+        }
         let delegate = VOCParserDelegate(source: source)
         let parser = XMLParser(data: data)
         parser.delegate = delegate

@@ -55,16 +55,28 @@ public enum Baseline: Sendable, Equatable, Hashable, CustomStringConvertible {
 
     public static let cycle: [Baseline] = [.black, .mean, .blur(sigma: 8), .noise(seed: 0)]
 
+    /// The largest blur sigma accepted, in pixels (a kernel of 6 sigma + 1 taps).
+    public static let maxBlurSigma: Float = 1000
+
+    /// Parses `black`, `mean`, `blur[:sigma]` or `noise[:seed]`; nil for anything else
+    /// (including "", ":", a sigma that is not a finite number in (0, maxBlurSigma]).
     public init?(name: String) {
-        let parts = name.lowercased().split(separator: ":", maxSplits: 1).map(String.init)
-        switch parts[0] {
-        case "black": self = .black
-        case "mean": self = .mean
+        // Not split(separator:): it drops empty pieces, so "" and ":" would give no parts at all.
+        let lower = name.lowercased()
+        let head: Substring, arg: Substring?
+        if let colon = lower.firstIndex(of: ":") {
+            head = lower[..<colon]; arg = lower[lower.index(after: colon)...]
+        } else {
+            head = lower[...]; arg = nil
+        }
+        switch head {
+        case "black" where arg == nil: self = .black
+        case "mean" where arg == nil: self = .mean
         case "blur":
-            guard let s = parts.count > 1 ? Float(parts[1]) : 8, s > 0 else { return nil }
+            guard let s = arg.map({ Float($0) }) ?? 8, s.isFinite, s > 0, s <= Baseline.maxBlurSigma else { return nil }
             self = .blur(sigma: s)
         case "noise":
-            guard let s = parts.count > 1 ? UInt64(parts[1]) : 0 else { return nil }
+            guard let s = arg.map({ UInt64($0) }) ?? 0 else { return nil }
             self = .noise(seed: s)
         default: return nil
         }

@@ -39,7 +39,11 @@ public func writeNPY(_ data: [Float], shape: [Int], to path: String) throws {
 /// order. Throws `ImageError` naming the file for any other dtype, Fortran
 /// order, a malformed header, or a data size that does not match the shape.
 public func readNPY(path: String) throws -> (shape: [Int], data: [Float]) {
-    let bytes = try readFileBytes(path)
+    try decodeNPY(readFileBytes(path), path: path)
+}
+
+/// Parses .npy bytes already in memory; `path` is used in error messages only.
+public func decodeNPY(_ bytes: [UInt8], path: String) throws -> (shape: [Int], data: [Float]) {
     if bytes.isEmpty { throw ImageError(.emptyFile, path: path) }
     guard bytes.count >= 10, Array(bytes[0..<6]) == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] else {
         throw ImageError(.unknownFormat, path: path, "not a .npy file (bad magic)")
@@ -91,8 +95,9 @@ public func readNPY(path: String) throws -> (shape: [Int], data: [Float]) {
     }
     let start = headerStart + headerLen
     let (need, overflow) = count.multipliedReportingOverflow(by: itemSize)
-    guard !overflow, bytes.count - start >= need else {
-        throw ImageError(.truncated, path: path, ".npy data: shape \(shape) needs \(count * itemSize) bytes, file has \(bytes.count - start)")
+    guard !overflow else { throw ImageError(.corrupt, path: path, ".npy shape \(shape) too large") }
+    guard bytes.count - start >= need else {
+        throw ImageError(.truncated, path: path, ".npy data: shape \(shape) needs \(need) bytes, file has \(bytes.count - start)")
     }
     var out = [Float](repeating: 0, count: count)
     bytes.withUnsafeBytes { raw in

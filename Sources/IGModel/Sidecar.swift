@@ -38,13 +38,36 @@ public struct Sidecar: Codable, Sendable, Equatable {
     public static func load(forModel model: String) throws -> Sidecar? {
         let p = path(forModel: model)
         guard FileManager.default.fileExists(atPath: p) else { return nil }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: p)) } catch {
+            throw ModelError("\(p): cannot read: \(error.localizedDescription)")
+        }
+        return try decode(data, path: p)
+    }
+
+    /// Parses and checks sidecar JSON (`path` names it in errors): numbers must be finite,
+    /// input_size two sizes in 1...16384, mean and std three values (std positive).
+    public static func decode(_ data: Data, path p: String) throws -> Sidecar {
+        let s: Sidecar
         do {
-            return try JSONDecoder().decode(Sidecar.self, from: Data(contentsOf: URL(fileURLWithPath: p)))
+            s = try JSONDecoder().decode(Sidecar.self, from: data)
         } catch let e as DecodingError {
             throw ModelError("\(p): not a valid model sidecar: \(describe(e))")
         } catch {
-            throw ModelError("\(p): cannot read: \(error.localizedDescription)")
+            throw ModelError("\(p): not a valid model sidecar: \(error)")
         }
+        if let size = s.inputSize, size.count != 2 || !size.allSatisfy({ (1...16384).contains($0) }) {
+            throw ModelError("\(p): input_size must be [height, width], each 1...16384 (got \(size))")
+        }
+        for (name, v) in [("mean", s.mean), ("std", s.std)] {
+            if let v, v.count != 3 || !v.allSatisfy({ $0.isFinite }) {
+                throw ModelError("\(p): \(name) must be 3 finite numbers (got \(v))")
+            }
+        }
+        if let std = s.std, !std.allSatisfy({ $0 > 0 }) {
+            throw ModelError("\(p): std must be positive (got \(std))")
+        }
+        return s
     }
 
     /// Labels from `labels` or from the text file `labels_file` (one per line,

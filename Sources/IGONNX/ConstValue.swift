@@ -71,6 +71,10 @@ func halfToFloat(_ h: UInt16) -> Float {
     return Float(bitPattern: sign | UInt32(exp - 15 + 127) << 23 | (mant << 13))
 }
 
+/// The most values one activation of one image may hold (2^28 floats = 1 GiB): a model whose
+/// shapes ask for more is refused at load, before any allocation.
+let maxTensorElements = 1 << 28
+
 /// Multiply dims, failing on negatives or overflow past 2^31 elements.
 func checkedCount(_ dims: [Int64]) -> Int? {
     var n: Int64 = 1

@@ -145,6 +145,12 @@ struct Import {
         var graph = Graph(nodes: nodes, constants: used, input: inp.name, inputShape: chw, output: out)
         if let removed { graph.removedSoftmax = removed; graph.fileOutput = fileOut }
         do { try graph.inferShapes() } catch { throw self.error("shape inference failed: \(error)") }
+        // Refuse absurd shapes here, with a message, rather than run out of memory at the first forward.
+        for (name, shape) in graph.shapes {
+            guard let n = checkedCount(shape.map(Int64.init)), n <= maxTensorElements else {
+                throw error("tensor '\(name)' has shape \(shape): more than \(maxTensorElements) values per image, refused")
+            }
+        }
         graph.aliases = computeAliases(nodes: nodes, origin: origin)
         return graph
     }

@@ -2,8 +2,10 @@ import CNcurses
 import Foundation
 import IGRender
 
-/// Set by the signal handlers (SIGINT, SIGTERM, SIGHUP); the UI loop polls it.
-nonisolated(unsafe) var caughtSignal: Int32 = 0
+/// The last of SIGINT, SIGTERM, SIGHUP caught (0: none); the UI loop polls it. The handlers
+/// live in C (Sources/CNcurses/signals.c) and only set a `volatile sig_atomic_t`: no Swift
+/// code runs inside a signal handler.
+var caughtSignal: Int32 { ig_caught_signal() }
 
 /// The ncurses screen. Every call happens on the thread that made it.
 final class Terminal {
@@ -36,13 +38,7 @@ final class Terminal {
         // Handle, and unblock, the signals that must restore the terminal: a parent that
         // started us with them blocked (a signal mask is inherited) would otherwise leave
         // Ctrl-C and SIGTERM pending forever.
-        var set = sigset_t()
-        sigemptyset(&set)
-        for s in [SIGINT, SIGTERM, SIGHUP] {
-            signal(s) { caughtSignal = $0 }
-            sigaddset(&set, s)
-        }
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        guard ig_install_signal_handlers() == 0 else { throw ViewerError("cannot install signal handlers") }
         var scr: OpaquePointer?
         if requested == .truecolor && !term.hasSuffix("-direct") {
             if let dir = directTerminfoDirectory(environment: env) {
@@ -169,6 +165,6 @@ final class Terminal {
         endwin()
         if let s = screen { delscreen(s) }
         screen = nil
-        for s in [SIGINT, SIGTERM, SIGHUP] { signal(s, SIG_DFL) }
+        ig_restore_signal_handlers()
     }
 }

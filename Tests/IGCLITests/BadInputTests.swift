@@ -108,4 +108,87 @@ final class BadInputTests: XCTestCase {
         let dir = try makeTempDir(self)
         try Igcam.fails(["classify", Igcam.asset("photos/cat.png"), "gone.jpg"], cwd: dir, mentioning: ["gone.jpg"])
     }
+
+    // MARK: usage errors: exit 2, `igcam: error: ...` naming the option, before any work
+
+    /// Bad option values for every command (each run must stop at parsing: no model is loaded).
+    static let usageErrors: [(args: [String], option: String)] = {
+        let cat = Igcam.asset("photos/cat.png")
+        var cases: [([String], String)] = []
+        for b in ["", ":", "::", "blur:0", "blur:-3", "blur:nan", "blur:inf", "blur:1e9", "blur:", "noise:-1",
+                  "noise:x", "black:3", "mean:", "zebra"] {
+            cases.append((["explain", cat, "--baseline", b], "--baseline"))
+        }
+        cases += [
+            (["explain", cat, "--reading", "sideways"], "--reading"),
+            (["explain", cat, "--colormap", "plaid"], "--colormap"),
+            (["explain", cat, "--method", "nosuchcam"], "--method"),
+            (["explain", cat, "--method", "grad-cam,"], ""),   // an empty item is ignored: not an error (see below)
+            (["explain", cat, "--steps", "0"], "--steps"),
+            (["explain", cat, "--steps", "10000000"], "--steps"),
+            (["explain", cat, "--steps", "-5"], "--steps"),
+            (["explain", cat, "--steps", "many"], "--steps"),
+            (["explain", cat, "--steps", "99999999999999999999999"], "--steps"),
+            (["explain", cat, "--steps"], "--steps"),
+            (["explain", cat, "--opacity", "2"], "--opacity"),
+            (["explain", cat, "--opacity", "nan"], "--opacity"),
+            (["explain", cat, "--backend", "gpu"], "--backend"),
+            (["explain", cat, "--threads", "0"], "--threads"),
+            (["explain", cat, "--threads", "100000"], "--threads"),
+            (["explain", cat, "--resize", "squash"], "--resize"),
+            (["explain", cat, "--no-such-option"], "--no-such-option"),
+            (["classify", cat, "--top", "0"], "--top"),
+            (["classify", cat, "--backend", "GPU"], "--backend"),
+            (["classify", cat, "--resize", ""], "--resize"),
+            (["layers", "--threads", "-1"], "--threads"),
+            (["layers", "--backend", ""], "--backend"),
+            (["bench", "--batch", "0"], "--batch"),
+            (["bench", "--batch", "1000000"], "--batch"),
+            (["bench", "--runs", "0"], "--runs"),
+            (["bench", "--method", "nosuchcam"], "--method"),
+            (["bench", "--baseline", ""], "--baseline"),
+            (["demo", "sensitivity", "--steps", "0"], "--steps"),
+            (["view", "--color", "purple"], "--color"),
+            (["view", "--top", "0"], "--top"),
+            (["evaluate", "--backend", "gpu"], "--backend"),
+        ]
+        return cases.filter { !$0.1.isEmpty }
+    }()
+
+    func testUsageErrorsExit2NamingTheOption() throws {
+        let dir = try makeTempDir(self)
+        for (args, option) in Self.usageErrors {
+            let r = try Igcam.run(args, cwd: dir, timeout: 30)
+            XCTAssertFalse(r.signalled, "crashed: \(r.summary)")
+            XCTAssertEqual(r.status, 2, "usage error must exit 2: \(r.summary)")
+            XCTAssertTrue(r.stderr.hasPrefix("igcam: error: "), "stderr: \(r.summary)")
+            XCTAssertTrue(r.stderr.contains(option), "stderr does not name \(option): \(r.summary)")
+            XCTAssertEqual(listing(dir), [], "wrote files: \(r.summary)")
+        }
+    }
+
+    /// The crash of issue 10: `--baseline ""` and `--baseline :` were a segfault.
+    func testEmptyBaselineIsAUsageError() throws {
+        let dir = try makeTempDir(self)
+        for b in ["", ":"] {
+            let r = try Igcam.fails(["explain", cat, "--baseline", b], cwd: dir, mentioning: ["--baseline", "black, mean"])
+            XCTAssertEqual(r.status, 2)
+        }
+    }
+
+    /// A file that cannot be read is a runtime error: exit 1.
+    func testRuntimeErrorsExit1() throws {
+        let dir = try makeTempDir(self)
+        XCTAssertEqual(try Igcam.fails(["explain", "absent.png", "--method", "grad-cam"], cwd: dir, mentioning: ["absent.png"]).status, 1)
+        XCTAssertEqual(try Igcam.fails(["classify", cat, "--model", "absent.onnx"], cwd: dir, mentioning: ["absent.onnx"]).status, 1)
+    }
+
+    /// The fixed choices are listed by --help.
+    func testHelpListsChoices() throws {
+        let dir = try makeTempDir(self)
+        let r = try Igcam.ok(["explain", "--help"], cwd: dir)
+        for choice in ["authors-code", "figure", "viridis", "reference", "fast"] {
+            XCTAssertTrue(r.stdout.contains(choice), "explain --help does not list \(choice)")
+        }
+    }
 }
