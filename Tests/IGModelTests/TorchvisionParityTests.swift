@@ -11,8 +11,13 @@ import IGModel
 /// logits (1e-4 relative) and top-1, and the activation and the gradient of
 /// the top-1 logit at a middle layer and at the last conv layer (1e-3).
 /// The middle layers (ResNet-50 `layer3`, VGG16 `features.18`) are ones
-/// where PyTorch's own gradient is stable to float32 noise: see the
-/// comment in tools/ci_fixtures.sh.
+/// where PyTorch's own gradient is usually stable to float32 noise (see the
+/// comment in tools/ci_fixtures.sh). Where it is not (a ReLU downstream
+/// whose input is within float32 rounding of 0, so any float32
+/// implementation may put it on either side), tools/parity_fixtures.py
+/// records each distinct gradient PyTorch itself gives under 1e-6 relative
+/// input noise (`grad_<layer>_<img>.alt<i>.npy`), and the gradient must
+/// match one of PyTorch's to 1e-3.
 ///
 /// The models are too big to commit: `make fixtures` (tools/ci_fixtures.sh)
 /// exports them into `.build/parity` (or `$IGCAM_PARITY_DIR`) with fixtures
@@ -28,7 +33,11 @@ final class TorchvisionParityTests: XCTestCase {
     }
 
     struct Manifest: Decodable {
-        struct Image: Decodable { let file: String; let top1: Int; let layers: [String]; let shapes: [String: [Int]] }
+        struct Image: Decodable {
+            let file: String; let top1: Int; let layers: [String]; let shapes: [String: [Int]]
+            /// How many other gradients PyTorch gives at each layer under 1e-6 input noise.
+            let gradient_alternatives: [String: Int]?
+        }
         let model: String
         let layers: [String: String]
         let images: [String: Image]
@@ -117,10 +126,16 @@ final class TorchvisionParityTests: XCTestCase {
             let act = try npy(fixtures, "act_\(module)_cat.npy"), grad = try npy(fixtures, "grad_\(module)_cat.npy")
             XCTAssertGreaterThan(grad.maxAbs, 0, "\(file): PyTorch gradient at \(module) is not zero")
             let ea = rel(g.activation, act, "\(file) \(module) activation")
-            let eg = rel(g.gradient, grad, "\(file) \(module) gradient")
+            var eg = rel(g.gradient, grad, "\(file) \(module) gradient")
+            let alternatives = info.gradient_alternatives?[module] ?? 0
+            for i in 0..<alternatives where eg >= 1e-3 {
+                let alt = try npy(fixtures, "grad_\(module)_cat.alt\(i).npy")
+                eg = min(eg, rel(g.gradient, alt, "\(file) \(module) gradient (PyTorch's alternative \(i))"))
+            }
             XCTAssertLessThan(ea, 1e-4, "\(file) \(backend): activation \(module) (\(tensor))\(ea < 1e-4 ? "" : worstDiff(g.activation, act))")
             XCTAssertLessThan(eg, 1e-3, "\(file) \(backend): gradient \(module) (\(tensor))\(eg < 1e-3 ? "" : worstDiff(g.gradient, grad))")
-            report.append("\(module) act " + String(format: "%.1e grad %.1e", ea, eg))
+            report.append("\(module) act " + String(format: "%.1e grad %.1e", ea, eg)
+                          + (alternatives > 0 ? " (PyTorch itself gives \(alternatives + 1) gradients under 1e-6 input noise)" : ""))
         }
         print("parity \(file) \(backend.rawValue): " + String(format: "load %.2f s, total %.2f s; logits %.1e, top-1 %d (margin %.3f); ",
               t1.timeIntervalSince(t0), Date().timeIntervalSince(t0), e, info.top1, top[0].logit - top[1].logit)
