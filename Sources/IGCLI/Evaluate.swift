@@ -158,7 +158,7 @@ struct Evaluate: ParsableCommand {
         let resultsPath = results ?? (shard.count == 1 ? "evaluation-\(split).csv"
                                                          : "evaluation-\(split)-shard-\(shard.index)-of-\(shard.count).csv")
         var info = ["threads": opts.threads.map(String.init) ?? "all cores"]
-        info["backend_option"] = opts.backend
+        info["backend_option"] = opts.backend.rawValue
         let evaluation = try EvaluationRun(EvaluationSetup(
             model: model, dataset: dataset, classMap: cmap, classMapPath: mapPath, methods: methodList, layer: targetLayer,
             options: options, includeDifficult: difficult, limit: limit, shard: shard, resultsPath: resultsPath,
