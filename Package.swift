@@ -14,7 +14,7 @@ import PackageDescription
 // Every module keeps Swift's bounds and overflow checks (an out-of-range index on a malformed
 // file traps instead of reading memory it should not). -wmo lets the optimiser see each module
 // whole. Measured cost of the checks: docs/PERFORMANCE.md ("Checked builds").
-let fast: [SwiftSetting] = [
+let wholeModule: [SwiftSetting] = [
     .unsafeFlags(["-wmo"], .when(configuration: .release)),
 ]
 
@@ -39,21 +39,21 @@ let package = Package(
         .target(name: "CNcurses", path: "Sources/CNcurses", publicHeadersPath: "."),
 
         // Tensors, graph IR, reference ops (forward + backward), executor.
-        .target(name: "IGEngine", swiftSettings: fast),
+        .target(name: "IGEngine", swiftSettings: wholeModule),
         // The fast backend on oneDNN, held to the reference by tests.
-        .target(name: "IGFast", dependencies: ["IGEngine", "CDNNL"], swiftSettings: fast),
+        .target(name: "IGFast", dependencies: ["IGEngine", "CDNNL"], swiftSettings: wholeModule),
         // ONNX protobuf reader and lowering into the engine's graph.
-        .target(name: "IGONNX", dependencies: ["IGEngine"], swiftSettings: fast),
+        .target(name: "IGONNX", dependencies: ["IGEngine"], swiftSettings: wholeModule),
         // PNG/JPEG, resize, normalisation, colour maps, .npy, atomic writes.
-        .target(name: "IGImaging", dependencies: ["CPNG", "CJPEG"], swiftSettings: fast),
+        .target(name: "IGImaging", dependencies: ["CPNG", "CJPEG"], swiftSettings: wholeModule),
         // A model = ONNX graph + JSON sidecar + backend; classification.
-        .target(name: "IGModel", dependencies: ["IGEngine", "IGFast", "IGONNX", "IGImaging"], swiftSettings: fast),
+        .target(name: "IGModel", dependencies: ["IGEngine", "IGFast", "IGONNX", "IGImaging"], swiftSettings: wholeModule),
         // Explanation methods: Integrated Grad-CAM and peers.
-        .target(name: "IGExplain", dependencies: ["IGEngine", "IGModel", "IGImaging"], swiftSettings: fast),
+        .target(name: "IGExplain", dependencies: ["IGEngine", "IGModel", "IGImaging"], swiftSettings: wholeModule),
         // Metrics and PASCAL-VOC datasets.
-        .target(name: "IGEval", dependencies: ["IGExplain", "IGModel", "IGImaging"], swiftSettings: fast),
+        .target(name: "IGEval", dependencies: ["IGExplain", "IGModel", "IGImaging"], swiftSettings: wholeModule),
         // Pure terminal rendering: pixels in, cells out.
-        .target(name: "IGRender", dependencies: ["IGImaging"], swiftSettings: fast),
+        .target(name: "IGRender", dependencies: ["IGImaging"], swiftSettings: wholeModule),
         // The interactive ncurses viewer.
         .target(name: "IGViewer", dependencies: ["IGRender", "IGExplain", "IGModel", "IGImaging", "CNcurses"]),
         // Command line (swift-argument-parser).
