@@ -92,20 +92,21 @@ def verify_onnx(onnx_path, x, tensor_names, torch_logits, torch_acts):
         raise SystemExit("ONNX file disagrees with the PyTorch recipe (relative diff %.3g)" % worst)
 
 
-def alternative_gradients(model, x, layer, top1, grad, draws=8, eps=1e-6, tol=1e-4):
-    """PyTorch's gradients at `layer` for `draws` inputs x + eps * max|x| * N(0, 1) (seeded), that
-    differ from `grad` (and from each other) by more than `tol` of the max: the other sides of
-    ReLU knife edges. Empty for a stable layer. The class stays `top1`."""
+def alternative_gradients(model, x, layers, top1, grads, draws=8, eps=1e-6, tol=1e-4):
+    """For each of `layers`, PyTorch's gradients for `draws` inputs x + eps * max|x| * N(0, 1)
+    (seeded; one forward and backward per draw for all layers) that differ from `grads[layer]`
+    (and from each other) by more than `tol` of its max: the other sides of ReLU knife edges.
+    An empty list for a stable layer. The class stays `top1`."""
     gen = torch.Generator().manual_seed(1234)
-    scale = float(grad.__abs__().max()) or 1.0
-    found = []
+    found = {l: [] for l in layers}
     for _ in range(draws):
         noise = torch.randn(x.shape, generator=gen) * eps * float(x.abs().max())
-        logits, acts = forward_with_hooks(model, (x + noise).clone(), [layer])
+        logits, acts = forward_with_hooks(model, (x + noise).clone(), layers)
         logits[0, top1].backward()
-        g = acts[layer].grad.numpy().copy()
-        if np.abs(g - grad).max() > tol * scale and all(np.abs(g - f).max() > tol * scale for f in found):
-            found.append(g)
+        for l in layers:
+            g, scale = acts[l].grad.numpy().copy(), float(np.abs(grads[l]).max()) or 1.0
+            if np.abs(g - grads[l]).max() > tol * scale and all(np.abs(g - f).max() > tol * scale for f in found[l]):
+                found[l].append(g)
     return found
 
 
@@ -169,18 +170,20 @@ def main():
         if input_for is None or stem in input_for:
             save("input_%s.npy" % stem, x.numpy())
         save("logits_%s.npy" % stem, logits.detach().numpy())
-        alternatives = {}
         for layer in img_layers:
             save("act_%s_%s.npy" % (layer, stem), acts[layer].detach().numpy())
             save("grad_%s_%s.npy" % (layer, stem), acts[layer].grad.numpy())
-            # Knife edges: a ReLU whose input is within float32 rounding of 0 may go either way in
-            # any float32 implementation (PyTorch's own gradient at ResNet-50's layer3 moves by
-            # 2.6e-2 of its max for 1e-6 relative noise on the input). Record every distinct
-            # gradient PyTorch itself gives under such noise; a test accepts the nearest one.
-            variants = alternative_gradients(model, x, layer, top1, acts[layer].grad.numpy())
-            for i, g in enumerate(variants):
+        # Knife edges: a ReLU whose input is within float32 rounding of 0 may go either way in
+        # any float32 implementation (PyTorch's own gradient at ResNet-50's layer3 moves by
+        # 2.6e-2 of its max for 1e-6 relative noise on the input). Record every distinct
+        # gradient PyTorch itself gives under such noise; a test accepts the nearest one.
+        variants = alternative_gradients(model, x, img_layers, top1,
+                                         {l: acts[l].grad.numpy().copy() for l in img_layers})
+        alternatives = {}
+        for layer in img_layers:
+            for i, g in enumerate(variants[layer]):
                 save("grad_%s_%s.alt%d.npy" % (layer, stem, i), g)
-            alternatives[layer] = len(variants)
+            alternatives[layer] = len(variants[layer])
         shapes = {l: list(acts[l].shape) for l in img_layers}
         manifest["images"][stem] = {
             "file": os.path.basename(path),
