@@ -46,7 +46,8 @@ public struct Sidecar: Codable, Sendable, Equatable {
     }
 
     /// Parses and checks sidecar JSON (`path` names it in errors): numbers must be finite,
-    /// input_size two sizes in 1...16384, mean and std three values (std positive).
+    /// input_size two sizes in 1...16384, mean and std one value (a grayscale
+    /// network) or three (std positive); Model checks the count against the graph's input channels.
     public static func decode(_ data: Data, path p: String) throws -> Sidecar {
         let s: Sidecar
         do {
@@ -60,8 +61,8 @@ public struct Sidecar: Codable, Sendable, Equatable {
             throw ModelError("\(p): input_size must be [height, width], each 1...16384 (got \(size))")
         }
         for (name, v) in [("mean", s.mean), ("std", s.std)] {
-            if let v, v.count != 3 || !v.allSatisfy({ $0.isFinite }) {
-                throw ModelError("\(p): \(name) must be 3 finite numbers (got \(v))")
+            if let v, ![1, 3].contains(v.count) || !v.allSatisfy({ $0.isFinite }) {
+                throw ModelError("\(p): \(name) must be 3 finite numbers (1 for a grayscale network) (got \(v))")
             }
         }
         if let std = s.std, !std.allSatisfy({ $0 > 0 }) {

@@ -72,6 +72,15 @@ final class Terminal {
 
     var size: (width: Int, height: Int) { (Int(ig_cols()), Int(ig_lines())) }
 
+    /// True when the terminal has gone away (hung up) without a SIGHUP reaching the viewer,
+    /// e.g. under nohup or outside the terminal's foreground group: reads then fail at once, so
+    /// without this check the key loop would spin at 100 % CPU forever. One poll(2), no wait.
+    var hungUp: Bool {
+        var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 0) >= 0 else { return false }
+        return p.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
     /// The next key, or nil after the timeout (30 ms, or `wait` = false: none).
     func readKey(wait: Bool = true) -> Key? {
         wtimeout(ig_stdscr(), wait ? 30 : 0)

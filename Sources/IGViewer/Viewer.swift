@@ -50,7 +50,8 @@ public func savePath(imagePath: String, method: Method, classIndex: Int, view: V
 
 /// Runs the interactive viewer on `paths` (images or folders) with `model`
 /// until the user quits. Returns the exit status: 0 after q, 128 + signal
-/// after SIGINT/SIGTERM/SIGHUP. The terminal is restored on every path out.
+/// after SIGINT/SIGTERM/SIGHUP (129 also when the terminal hangs up without a
+/// SIGHUP reaching us). The terminal is restored on every path out.
 public func runViewer(paths: [String], model: Model, options: ViewerOptions = ViewerOptions()) throws -> Int32 {
     let files = try expandImagePaths(paths)
     guard !files.isEmpty else { throw ViewerError("no images to show (PNG or JPEG files, or folders of them)") }
@@ -88,7 +89,8 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     let timing = env["IGCAM_VIEWER_TIMING"].flatMap { FileHandle(forWritingAtPath: $0) ?? (FileManager.default.createFile(atPath: $0, contents: nil) ? FileHandle(forWritingAtPath: $0) : nil) }
     var keyTime: UInt64?
     var dirty = true
-    while !state.quit && caughtSignal == 0 {
+    var hungUp = false
+    while !state.quit && caughtSignal == 0 && !hungUp {
         var lastRequest: WorkRequest?
         var wantSave = false
         func apply(_ effects: [Effect]) {
@@ -131,7 +133,7 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
         // together: a flood of keys becomes one request and one redraw.
         // Script keys count as typed once due (after pauses and waits).
         var key = term.readKey(wait: true) ?? player?.next(now: clock(), state: state)
-        if key != nil { keyTime = DispatchTime.now().uptimeNanoseconds }
+        if key != nil { keyTime = DispatchTime.now().uptimeNanoseconds } else if term.hungUp { hungUp = true }
         while let k = key {
             if k == .resize { term.invalidate() }
             let (s, e) = reduce(state, k)
@@ -145,7 +147,7 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     graphics?.clear()
     term.close()
     try recorder?.finish()
-    return caughtSignal != 0 ? 128 + caughtSignal : 0
+    return caughtSignal != 0 ? 128 + caughtSignal : (hungUp ? 128 + SIGHUP : 0)
 }
 
 /// Saves the current view at the image's full resolution.

@@ -84,3 +84,17 @@ final class BYOMExporterStyleTests: XCTestCase {
         XCTAssertEqual(y.data[0], (luma - 0.25) / 0.5, accuracy: 1e-5, "BT.601 luma")
     }
 }
+
+/// A grayscale network's sidecar lists one mean and one std; two values fit no input.
+final class SidecarChannelCountTests: XCTestCase {
+    func testMeanAndStdTakeOneOrThreeValues() throws {
+        let one = try Sidecar.decode(Data(#"{"mean": [0.5], "std": [0.25]}"#.utf8), path: "gray.json")
+        XCTAssertEqual(one.mean, [0.5]); XCTAssertEqual(one.std, [0.25])
+        let three = try Sidecar.decode(Data(#"{"mean": [0.4, 0.45, 0.5], "std": [0.2, 0.2, 0.2]}"#.utf8), path: "rgb.json")
+        XCTAssertEqual(three.mean?.count, 3)
+        XCTAssertThrowsError(try Sidecar.decode(Data(#"{"mean": [0.5, 0.5], "std": [0.2, 0.2]}"#.utf8), path: "two.json")) {
+            XCTAssertTrue("\($0)".contains("mean must be 3 finite numbers"), "\($0)")
+        }
+        XCTAssertThrowsError(try Sidecar.decode(Data(#"{"std": [0]}"#.utf8), path: "zero.json"))
+    }
+}
