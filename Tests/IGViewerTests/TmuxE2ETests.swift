@@ -6,18 +6,9 @@ import XCTest
 /// save, signals, exit. Needs `swift build -c release --product igcam` first
 /// (the Makefile's test target does that); skips without tmux or the binary.
 /// IGCAM_E2E_ARGS adds arguments (e.g. `--model other.onnx`).
-final class TmuxE2ETests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    var binary: String { Self.root + "/.build/release/igcam" }
-    var cat: String { Self.root + "/assets/photos/cat.png" }
+final class TmuxE2ETests: ViewerE2ETestCase {
     /// Seconds allowed for the first finished map (model load + classify + IG-CAM m=50).
     let firstMap = 240.0
-
-    override func setUpWithError() throws {
-        guard TmuxSession.tmuxPath != nil else { throw XCTSkip("tmux is not installed") }
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("no \(binary): run swift build -c release --product igcam") }
-        guard FileManager.default.fileExists(atPath: cat) else { throw XCTSkip("no bundled photo \(cat)") }
-    }
 
     func session(_ args: [String], truecolor: Bool, width: Int = 120, height: Int = 40, env more: String = "") throws -> TmuxSession {
         let extra = ProcessInfo.processInfo.environment["IGCAM_E2E_ARGS"] ?? ""

@@ -7,17 +7,7 @@ import XCTest
 /// sixel image; decoded back to pixels it is the overlay of the map that
 /// `igcam explain --raw` writes (PSNR). `--graphics auto` asks the terminal
 /// (tmux answers DA1) and does not hang.
-final class TmuxGraphicsTests: XCTestCase {
-    var root: String { TmuxE2ETests.root }
-    var binary: String { root + "/.build/release/igcam" }
-    var cat: String { root + "/assets/photos/cat.png" }
-
-    override func setUpWithError() throws {
-        guard TmuxSession.tmuxPath != nil else { throw XCTSkip("tmux is not installed") }
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("no \(binary): run swift build -c release --product igcam") }
-        guard FileManager.default.fileExists(atPath: cat) else { throw XCTSkip("no bundled photo \(cat)") }
-    }
-
+final class TmuxGraphicsTests: ViewerE2ETestCase {
     /// A sixel decoder (VT340 format: `#i;2;r;g;b` percent registers, `#i`, `!n`, `$`, `-`).
     func decodeSixel(_ s: [UInt8]) -> (width: Int, height: Int, pixels: [[UInt8]?]) {
         var i = 0

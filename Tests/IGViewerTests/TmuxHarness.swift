@@ -221,3 +221,18 @@ final class TmuxSession {
         try? FileManager.default.removeItem(atPath: statusPath)
     }
 }
+
+/// What every end-to-end viewer test needs: the repository, the release binary and the
+/// bundled cat, and a skip (saying why) when tmux or the binary is missing.
+class ViewerE2ETestCase: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    var root: String { Self.root }
+    var binary: String { Self.root + "/.build/release/igcam" }
+    var cat: String { Self.root + "/assets/photos/cat.png" }
+
+    override func setUpWithError() throws {
+        guard TmuxSession.tmuxPath != nil else { throw XCTSkip("tmux is not installed") }
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("no \(binary): run swift build -c release --product igcam") }
+        guard FileManager.default.fileExists(atPath: cat) else { throw XCTSkip("no bundled photo \(cat)") }
+    }
+}

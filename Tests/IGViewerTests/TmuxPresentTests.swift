@@ -4,17 +4,7 @@ import XCTest
 /// `igcam view --script FILE --record FILE.cast` in tmux: the script drives
 /// the viewer to a known state; the recording is asciinema v2, and its
 /// output replayed into a fresh pane shows the same screen.
-final class TmuxPresentTests: XCTestCase {
-    var root: String { TmuxE2ETests.root }
-    var binary: String { root + "/.build/release/igcam" }
-    var cat: String { root + "/assets/photos/cat.png" }
-
-    override func setUpWithError() throws {
-        guard TmuxSession.tmuxPath != nil else { throw XCTSkip("tmux is not installed") }
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("no \(binary): run swift build -c release --product igcam") }
-        guard FileManager.default.fileExists(atPath: cat) else { throw XCTSkip("no bundled photo \(cat)") }
-    }
-
+final class TmuxPresentTests: ViewerE2ETestCase {
     func testScriptAndRecording() throws {
         let dir = NSTemporaryDirectory() + "igcam-present-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

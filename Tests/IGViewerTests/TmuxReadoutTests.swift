@@ -6,17 +6,7 @@ import XCTest
 /// .npy that `igcam explain --raw` writes, the convergence sparkline over
 /// m = 1, 2, 4, ..., and the difference view of a method with itself.
 /// One viewer session for all three (the first map is the slow part).
-final class TmuxReadoutTests: XCTestCase {
-    var root: String { TmuxE2ETests.root }
-    var binary: String { root + "/.build/release/igcam" }
-    var cat: String { root + "/assets/photos/cat.png" }
-
-    override func setUpWithError() throws {
-        guard TmuxSession.tmuxPath != nil else { throw XCTSkip("tmux is not installed") }
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("no \(binary): run swift build -c release --product igcam") }
-        guard FileManager.default.fileExists(atPath: cat) else { throw XCTSkip("no bundled photo \(cat)") }
-    }
-
+final class TmuxReadoutTests: ViewerE2ETestCase {
     /// Runs the CLI to completion; returns its exit status.
     func run(_ args: [String]) throws -> Int32 {
         let p = Process()
