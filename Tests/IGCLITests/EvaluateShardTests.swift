@@ -218,62 +218,11 @@ extension Igcam {
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         p.currentDirectoryURL = cwd
-        var env = ProcessInfo.processInfo.environment
-        env["IGCAM_ASSETS"] = repo.appendingPathComponent("assets").path
-        for k in ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP", "SLURM_ARRAY_TASK_COUNT", "JOB_COMPLETION_INDEX"] {
-            env[k] = nil   // the test's own scheduler (if any) must not shard these runs
-        }
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
+        p.environment = childEnvironment(environment)
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
         return p
-    }
-
-    /// `run` with extra environment variables (output captured through files).
-    static func run(_ args: [String], cwd: URL, timeout: Double = 120, environment: [String: String],
-                    file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
-        guard let binary else { throw XCTSkip("no igcam binary: run `swift build -c release --product igcam` first") }
-        let fm = FileManager.default
-        let tag = UUID().uuidString
-        let outURL = fm.temporaryDirectory.appendingPathComponent("igcam-out-\(tag)")
-        let errURL = fm.temporaryDirectory.appendingPathComponent("igcam-err-\(tag)")
-        fm.createFile(atPath: outURL.path, contents: nil); fm.createFile(atPath: errURL.path, contents: nil)
-        defer { try? fm.removeItem(at: outURL); try? fm.removeItem(at: errURL) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.currentDirectoryURL = cwd
-        var env = ProcessInfo.processInfo.environment
-        env["IGCAM_ASSETS"] = repo.appendingPathComponent("assets").path
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = try FileHandle(forWritingTo: outURL)
-        p.standardError = try FileHandle(forWritingTo: errURL)
-        let start = Date()
-        try p.run()
-        var timedOut = false
-        while p.isRunning {
-            if Date().timeIntervalSince(start) > timeout { timedOut = true; kill(p.processIdentifier, SIGKILL); break }
-            usleep(20_000)
-        }
-        p.waitUntilExit()
-        let r = RunResult(arguments: args, status: p.terminationStatus, signalled: p.terminationReason == .uncaughtSignal,
-                          timedOut: timedOut, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                          stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
-        XCTAssertFalse(timedOut, "timed out after \(timeout) s: \(r.summary)", file: file, line: line)
-        XCTAssertFalse(r.signalled, "crashed: \(r.summary)", file: file, line: line)
-        return r
-    }
-
-    @discardableResult
-    static func ok(_ args: [String], cwd: URL, timeout: Double = 120, environment: [String: String],
-                   file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
-        let r = try run(args, cwd: cwd, timeout: timeout, environment: environment, file: file, line: line)
-        XCTAssertEqual(r.status, 0, r.summary, file: file, line: line)
-        return r
     }
 }

@@ -46,9 +46,21 @@ enum Igcam {
         return nil
     }()
 
+    /// The child's environment: ours, the bundled assets, no scheduler variables (a test run
+    /// inside a Slurm or Kubernetes job must not shard these runs), then `extra`.
+    static func childEnvironment(_ extra: [String: String]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["IGCAM_ASSETS"] = repo.appendingPathComponent("assets").path
+        for k in ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP", "SLURM_ARRAY_TASK_COUNT", "JOB_COMPLETION_INDEX"] {
+            env[k] = nil
+        }
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+
     /// Runs `igcam args` in `cwd`, killing it after `timeout` seconds. Output goes
     /// through files, so a chatty process can never block on a full pipe.
-    static func run(_ args: [String], cwd: URL, timeout: Double = 120,
+    static func run(_ args: [String], cwd: URL, timeout: Double = 120, environment: [String: String] = [:],
                     file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
         guard let binary else {
             XCTFail("igcam binary not found next to the test bundle nor in \(repo.path)/.build/release: "
@@ -67,9 +79,7 @@ enum Igcam {
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         p.currentDirectoryURL = cwd
-        var env = ProcessInfo.processInfo.environment
-        env["IGCAM_ASSETS"] = repo.appendingPathComponent("assets").path
-        p.environment = env
+        p.environment = childEnvironment(environment)
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = out
         p.standardError = err
@@ -101,9 +111,9 @@ enum Igcam {
 
     /// Runs and requires exit status 0.
     @discardableResult
-    static func ok(_ args: [String], cwd: URL, timeout: Double = 120,
+    static func ok(_ args: [String], cwd: URL, timeout: Double = 120, environment: [String: String] = [:],
                    file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
-        let r = try run(args, cwd: cwd, timeout: timeout, file: file, line: line)
+        let r = try run(args, cwd: cwd, timeout: timeout, environment: environment, file: file, line: line)
         XCTAssertEqual(r.status, 0, r.summary, file: file, line: line)
         return r
     }
