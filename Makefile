@@ -1,7 +1,7 @@
 # igcam: the two commands a newcomer needs.
 #   make run   installs missing Debian packages, builds (release), opens the viewer on the bundled demo
 #   make test  installs missing Debian packages, builds (release) and runs the whole test suite,
-#              then every fuzz target for FUZZ_CI_SECONDS under sanitizers
+#              a real Slurm array, then every fuzz target for FUZZ_CI_SECONDS under sanitizers
 #   make fuzz  fuzzes every target for FUZZ_SECONDS each (docs/RELIABILITY.md)
 
 APT_PACKAGES := libdnnl-dev libpng-dev libjpeg62-turbo-dev libncurses-dev ncurses-term tmux chafa
@@ -20,11 +20,10 @@ run: deps build
 build:
 	$(SWIFT) build -c $(CONFIG) --product igcam
 
-test: deps fixtures
-	$(SWIFT) build -c $(CONFIG) --product igcam
-	$(SWIFT) test -c $(CONFIG)
-	tools/slurm-local.sh .build/$(CONFIG)/igcam
-	$(MAKE) fuzz-ci
+# tools/test-all.sh: fixtures and Slurm's packages in the background during one build of the
+# package and its tests, then the tests, the Slurm array and the fuzz targets; prints each phase's time.
+test: deps
+	SWIFT=$(SWIFT) CONFIG=$(CONFIG) MAKE=$(MAKE) tools/test-all.sh
 
 # A real Slurm run on this machine (installs slurm-wlm and munge if missing, starts and stops the
 # daemons itself): 3 array tasks of igcam evaluate, merged, must equal one process (docs/SCALE.md).

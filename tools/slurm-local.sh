@@ -2,6 +2,7 @@
 # A real Slurm run of a sharded `igcam evaluate`, on this one machine (make slurm-test, CI).
 #
 #   tools/slurm-local.sh [IGCAM_BINARY]      (default: .build/release/igcam)
+#   tools/slurm-local.sh --install-only      (step 1 only: tools/test-all.sh runs it during the build)
 #
 # 1. Installs Debian's slurm-wlm and munge if missing (apt-get; root or sudo).
 # 2. Writes a munge key and a one-node slurm.conf in a temporary directory (node = `hostname -s`
@@ -18,10 +19,12 @@
 # SLURM_TEST_KEEP=1 keeps the temporary directory.
 set -euo pipefail
 
+install_only=0
+if [ "${1:-}" = --install-only ]; then install_only=1; shift; fi
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 igcam="$(cd "$repo" && readlink -f "${1:-.build/release/igcam}")"
 timeout_s="${SLURM_TEST_TIMEOUT:-900}"
-[ -x "$igcam" ] || { echo "slurm-local: error: no igcam binary at $igcam (build it first: swift build -c release --product igcam)" >&2; exit 1; }
+[ $install_only = 1 ] || [ -x "$igcam" ] || { echo "slurm-local: error: no igcam binary at $igcam (build it first: swift build -c release --product igcam)" >&2; exit 1; }
 
 say() { echo "slurm-local: $*"; }
 die() { echo "slurm-local: error: $*" >&2; exit 1; }
@@ -41,6 +44,7 @@ fi
 for b in munged slurmctld slurmd sbatch squeue sinfo scontrol; do
     command -v "$b" >/dev/null || die "$b not found after installing slurm-wlm and munge"
 done
+[ $install_only = 0 ] || { say "slurm-wlm and munge are installed"; exit 0; }
 
 # --- 2. configuration ------------------------------------------------------------------------
 tmp="$(mktemp -d /tmp/igcam-slurm.XXXXXX)"
