@@ -22,7 +22,8 @@ set -euo pipefail
 install_only=0
 if [ "${1:-}" = --install-only ]; then install_only=1; shift; fi
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-igcam="$(cd "$repo" && readlink -f "${1:-.build/release/igcam}")"
+igcam=""
+[ $install_only = 1 ] || igcam="$(cd "$repo" && readlink -f "${1:-.build/release/igcam}")"
 timeout_s="${SLURM_TEST_TIMEOUT:-900}"
 [ $install_only = 1 ] || [ -x "$igcam" ] || { echo "slurm-local: error: no igcam binary at $igcam (build it first: swift build -c release --product igcam)" >&2; exit 1; }
 

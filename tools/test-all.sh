@@ -6,7 +6,7 @@
 # 1. In the background, while the build runs (on a fresh machine they are mostly downloads):
 #    the PyTorch parity fixtures and the exporters' wheels (tools/ci_fixtures.sh, log in
 #    .build/fixtures.log) and Slurm's packages (tools/slurm-local.sh --install-only).
-# 2. One release build of the package with its tests (testable imports). It links igcam too,
+# 2. One release build of the package with its tests (-enable-testing). It links igcam too,
 #    so there is no second build of the executable alone.
 # 3. The test suite, once the fixtures are ready (the parity tests read them).
 # 4. A real Slurm array of igcam evaluate (tools/slurm-local.sh).
@@ -43,7 +43,9 @@ tools/slurm-local.sh --install-only >.build/slurm-install.log 2>&1 &
 SLURM_INSTALL=$!
 
 t_build=$(now)
-$SWIFT build -c "$CONFIG" --build-tests
+# -enable-testing: what `swift test` adds itself, so that `--skip-build` below finds the tests built
+# (in release `swift build --build-tests` alone does not compile modules for @testable import).
+$SWIFT build -c "$CONFIG" --build-tests -Xswiftc -enable-testing
 build=$?
 record "build (package + tests, $CONFIG)" "$t_build" $build
 
