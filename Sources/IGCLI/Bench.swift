@@ -79,11 +79,11 @@ struct Bench: ParsableCommand {
                 entry["ratio_to_forward"] = t.median / fwd.median
                 let firstPartial = first.all.isEmpty ? nil : Timing(ms: Array(first.all.dropFirst(first.all.count > runs ? 1 : 0)))
                 if let fp = firstPartial { entry["first_partial_median_ms"] = fp.median }
-                doc[m.rawValue] = entry
-                if m == .integratedGradCAM { doc["steps"] = options.steps }
+                doc[m.name] = entry
+                if m.takes.contains(.steps) { doc["steps"] = options.steps }
                 if !json {
                     print(String(format: "%-22@ %9.2f ms median  %9.2f ms min   (%.2fx a forward, %.2f ms, in the same runs)",
-                                 m.rawValue, t.median, t.min, t.median / fwd.median, fwd.median))
+                                 m.name, t.median, t.min, t.median / fwd.median, fwd.median))
                     if let fp = firstPartial {
                         print(String(format: "%-22@ first partial map after %.2f ms median (%.2fx a forward)", "", fp.median, fp.median / fwd.median))
                     }

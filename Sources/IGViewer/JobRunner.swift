@@ -139,7 +139,7 @@ public final class JobRunner: @unchecked Sendable {
                                    }, cancel: token)
             cond.lock(); completed.insert(key); cond.unlock()
             post(.finished(key, MapResult(map: r.map, width: r.width, height: r.height, done: 1, total: 1, seconds: r.seconds)))
-            if key.method == .integratedGradCAM {
+            if key.method.takes.contains(.baseline) {
                 // y(x) and y(x') once per image, class and baseline: one forward of the baseline.
                 let sk = ScoreKey(image: key.image, classIndex: key.classIndex, baseline: key.baseline)
                 cond.lock(); let fresh = scored.insert(sk).inserted; cond.unlock()

@@ -44,7 +44,7 @@ public func expandImagePaths(_ paths: [String]) throws -> [String] {
 public func savePath(imagePath: String, method: Method, classIndex: Int, view: ViewMode) -> String {
     let dir = (imagePath as NSString).deletingLastPathComponent
     let stem = ((imagePath as NSString).lastPathComponent as NSString).deletingPathExtension
-    let what = view == .image ? "image" : (view == .heatmap ? "\(method.rawValue)-heatmap" : method.rawValue)
+    let what = view == .image ? "image" : (view == .heatmap ? "\(method.name)-heatmap" : method.name)
     return uniquePath(base: (dir.isEmpty ? "" : dir + "/") + "\(stem)-\(what)-\(classIndex)", ext: "png")
 }
 
