@@ -97,6 +97,7 @@ func drawImageArea(_ state: ViewerState, _ area: Rect, _ composer: Composer, _ s
     }
     let fit = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: area.width, maxRows: area.height)
     let g = composer.tile(state: state, image: image, method: state.method, columns: fit.columns, rows: fit.rows)
+    // (The tiles of the next o / c / v states are rendered ahead by the UI loop: `mainTileSize`, `Composer.prefetch`.)
     let ox = area.x + (area.width - fit.columns) / 2, oy = area.y + (area.height - fit.rows) / 2
     blit(g, x: ox, y: oy, &scr)
     if let p = state.probe, let cell = probeCell(state, p, imageWidth: image.width, imageHeight: image.height,
@@ -116,6 +117,17 @@ func probeCell(_ state: ViewerState, _ p: ProbeCursor, imageWidth: Int, imageHei
     let px = Double(reg.x) + (Double(p.column) + 0.5) * Double(reg.width) / Double(w)
     let py = Double(reg.y) + (Double(p.row) + 0.5) * Double(reg.height) / Double(h)
     return (min(columns - 1, Int(px * Double(columns) / Double(imageWidth))), min(rows - 1, Int(py * Double(rows) / Double(imageHeight))))
+}
+
+/// The size in cells of the single tile `drawImageArea` draws for `state`
+/// on a `width` x `height` terminal; nil when it draws none (no image, the
+/// help screen, the grid, the ladder or the difference view).
+public func mainTileSize(_ state: ViewerState, width: Int, height: Int) -> (columns: Int, rows: Int)? {
+    let lay = Layout(width: width, height: height)
+    guard lay.fits, let image = state.image, state.input != .help, state.view != .grid, state.compare == nil,
+          !(state.showLadder && state.method.takes.contains(.steps)) else { return nil }
+    let fit = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: lay.image.width, maxRows: lay.image.height)
+    return (fit.columns, fit.rows)
 }
 
 /// Places `count` labelled tiles of the photo in `area`, choosing the

@@ -132,6 +132,12 @@ public func reduce(_ state: ViewerState, _ key: Key) -> (ViewerState, [Effect]) 
     return finish(state, s, effects)
 }
 
+/// The states the display-only keys o, c and v lead to from `state`: what
+/// the UI loop asks the composer to render ahead (`Composer.prefetch`).
+public func displayNeighbours(_ state: ViewerState) -> [ViewerState] {
+    ["o", "c", "v"].map { reduce(state, .char(Character($0))).0 }
+}
+
 /// One worker event: the next state and any new work. Pure.
 public func reduce(_ state: ViewerState, _ event: JobEvent) -> (ViewerState, [Effect]) {
     var s = state
