@@ -59,6 +59,8 @@ struct Bench: ParsableCommand {
                 // ratio compares the two under the same machine conditions.
                 // For the progressive methods, also the time from the start to the first partial map
                 // (what the viewer shows first).
+                // @unchecked Sendable: the progress handler runs on the thread that calls explain
+                // (the one timing it), so `First` is only ever touched by that thread.
                 final class First: @unchecked Sendable {
                     var start: UInt64 = 0, ms: Double?, all = [Double]()
                     func mark() { if ms == nil { ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 } }

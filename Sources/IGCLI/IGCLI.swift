@@ -12,8 +12,7 @@ public enum IGCLI {
         // libgomp reads its wait policy at load time; spinning workers cost 3-9x on a busy
         // machine (docs/PERFORMANCE.md). Re-executes once with PASSIVE unless the user chose.
         OpenMPPolicy.reexecWithPassiveWaitPolicyIfUnset()
-        // Keep line-buffered output when piped, so progress and results interleave sanely.
-        setvbuf(stdout, nil, _IOLBF, 0)
+        lineBufferStandardOutput()
         var command: ParsableCommand
         do {
             command = try Igcam.parseAsRoot()

@@ -46,8 +46,7 @@ struct View: ParsableCommand {
                                    options: ViewerOptions(color: color.rawValue, topK: top, script: steps, record: record, graphics: graphics))
         // The terminal is restored. Leave at once: a background job may still be inside a
         // oneDNN/OpenMP region, and running static destructors under it can stall the exit.
-        fflush(stdout)
-        fflush(stderr)
+        fflush(nil)   // every output stream (stdout, stderr), without naming the C globals
         _exit(status)
     }
 }
