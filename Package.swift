@@ -18,6 +18,9 @@ let wholeModule: [SwiftSetting] = [
     .unsafeFlags(["-wmo"], .when(configuration: .release)),
 ]
 
+// Swift 6 language mode (strict concurrency checking) for the modules that have moved to it.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "igcam",
     platforms: [.macOS(.v13)],
@@ -49,18 +52,18 @@ let package = Package(
         // A model = ONNX graph + JSON sidecar + backend; classification.
         .target(name: "IGModel", dependencies: ["IGEngine", "IGFast", "IGONNX", "IGImaging"], swiftSettings: wholeModule),
         // Explanation methods: Integrated Grad-CAM and peers.
-        .target(name: "IGExplain", dependencies: ["IGEngine", "IGModel", "IGImaging"], swiftSettings: wholeModule),
+        .target(name: "IGExplain", dependencies: ["IGEngine", "IGModel", "IGImaging"], swiftSettings: wholeModule + swift6),
         // Metrics and PASCAL-VOC datasets.
-        .target(name: "IGEval", dependencies: ["IGExplain", "IGModel", "IGImaging"], swiftSettings: wholeModule),
+        .target(name: "IGEval", dependencies: ["IGExplain", "IGModel", "IGImaging"], swiftSettings: wholeModule + swift6),
         // Pure terminal rendering: pixels in, cells out.
-        .target(name: "IGRender", dependencies: ["IGImaging"], swiftSettings: wholeModule),
+        .target(name: "IGRender", dependencies: ["IGImaging"], swiftSettings: wholeModule + swift6),
         // The interactive ncurses viewer.
-        .target(name: "IGViewer", dependencies: ["IGRender", "IGExplain", "IGModel", "IGImaging", "CNcurses"]),
+        .target(name: "IGViewer", dependencies: ["IGRender", "IGExplain", "IGModel", "IGImaging", "CNcurses"], swiftSettings: swift6),
         // Command line (swift-argument-parser).
         .target(name: "IGCLI", dependencies: [
             "IGEngine", "IGFast", "IGONNX", "IGModel", "IGExplain", "IGEval", "IGImaging", "IGRender", "IGViewer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: swift6),
         .executableTarget(name: "igcam", dependencies: ["IGCLI"]),
         // One function per input format, each safe on any bytes: run by Fuzz/ under
         // -sanitize=fuzzer,address and replayed on the regression files by IGFuzzTests.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference implementations of every CAM method of METHODS.md, directly in PyTorch.
+"""Reference implementations of every CAM method of docs/METHODS.md, directly in PyTorch.
 
     python3 tools/methods_reference.py [--arch efficientnet_lite0] \\
         [--sidecar assets/models/efficientnet-lite0.json] [--images assets/photos/cat.png] \\
@@ -17,7 +17,7 @@ at layer resolution (h x w, float32, before any upsampling or normalisation):
 Methods (y = logit of c, G = dy/dA, sums over channels k and positions ij):
   gradcam          ReLU(sum_k mean_ij(G_k) A_k)
   gradcampp        alpha = G^2 / (2 G^2 + sum_ab(A_k) G^3), 0 where the denominator is 0
-                   (METHODS.md eq. 19 with Y = exp(S)); w_k = sum_ij alpha ReLU(G); ReLU(sum_k w_k A_k)
+                   (docs/METHODS.md: eq. 19 with Y = exp(S)); w_k = sum_ij alpha ReLU(G); ReLU(sum_k w_k A_k)
   xgradcam         w_k = sum_ij (A_k / sum_ab A_k) G_k (w_k = 0 when sum_ab A_k == 0); ReLU(sum_k w_k A_k)
   hirescam         ReLU(sum_k G_k * A_k)
   layercam         ReLU(sum_k ReLU(G_k) * A_k)

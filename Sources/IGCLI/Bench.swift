@@ -59,6 +59,8 @@ struct Bench: ParsableCommand {
                 // ratio compares the two under the same machine conditions.
                 // For the progressive methods, also the time from the start to the first partial map
                 // (what the viewer shows first).
+                // @unchecked Sendable: the progress handler runs on the thread that calls explain
+                // (the one timing it), so `First` is only ever touched by that thread.
                 final class First: @unchecked Sendable {
                     var start: UInt64 = 0, ms: Double?, all = [Double]()
                     func mark() { if ms == nil { ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 } }
@@ -79,11 +81,11 @@ struct Bench: ParsableCommand {
                 entry["ratio_to_forward"] = t.median / fwd.median
                 let firstPartial = first.all.isEmpty ? nil : Timing(ms: Array(first.all.dropFirst(first.all.count > runs ? 1 : 0)))
                 if let fp = firstPartial { entry["first_partial_median_ms"] = fp.median }
-                doc[m.rawValue] = entry
-                if m == .integratedGradCAM { doc["steps"] = options.steps }
+                doc[m.name] = entry
+                if m.takes.contains(.steps) { doc["steps"] = options.steps }
                 if !json {
                     print(String(format: "%-22@ %9.2f ms median  %9.2f ms min   (%.2fx a forward, %.2f ms, in the same runs)",
-                                 m.rawValue, t.median, t.min, t.median / fwd.median, fwd.median))
+                                 m.name, t.median, t.min, t.median / fwd.median, fwd.median))
                     if let fp = firstPartial {
                         print(String(format: "%-22@ first partial map after %.2f ms median (%.2fx a forward)", "", fp.median, fp.median / fwd.median))
                     }

@@ -51,8 +51,8 @@ struct Evaluate: ParsableCommand {
     @Option(name: .customLong("class-map"), help: "JSON: annotation name -> list of model class indices (default: ROOT/classmap-imagenet.json).")
     var classMap: String?
 
-    @Option(name: .long, help: "Methods, comma-separated (default: all eight).")
-    var methods: String = Method.allCases.map(\.rawValue).joined(separator: ",")
+    @Option(name: .long, help: "Methods (or aliases), comma-separated.")
+    var methods: MethodList = MethodList(Method.allCases)
 
     @Option(name: .long, help: "Target layer (default: the model's).")
     var layer: String?
@@ -60,11 +60,11 @@ struct Evaluate: ParsableCommand {
     @Option(name: .long, help: "Integrated Grad-CAM steps m.")
     var steps: Int = 50
 
-    @Option(name: .long, help: "Integrated Grad-CAM baseline: black, mean, blur[:sigma], noise[:seed].")
-    var baseline: String = "black"
+    @Option(name: .long, help: "Integrated Grad-CAM baseline.")
+    var baseline: Baseline = .black
 
-    @Option(name: .long, help: "Integrated Grad-CAM reading: figure or authors-code.")
-    var reading: String = "figure"
+    @Option(name: .long, help: "Integrated Grad-CAM reading.")
+    var reading: Reading = .figure
 
     @Option(name: .long, help: "Evaluate at most the first N listed images.")
     var limit: Int?
@@ -105,30 +105,9 @@ struct Evaluate: ParsableCommand {
         _ = try explainOptions()
     }
 
-    func parsedMethods() throws -> [Method] {
-        var out = [Method]()
-        for n in methods.split(separator: ",", omittingEmptySubsequences: false) {
-            let name = n.trimmingCharacters(in: .whitespaces)
-            guard let m = Method(name: name) else {
-                throw ValidationError("unknown method '\(name)' (choose: \(Method.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            guard !out.contains(m) else { throw ValidationError("method '\(name)' is listed twice") }
-            out.append(m)
-        }
-        return out
-    }
+    func parsedMethods() throws -> [Method] { try MethodList.joined([methods]) }
 
-    func explainOptions() throws -> ExplainOptions {
-        // Baseline(name:) expects a non-empty name before any ':'.
-        guard let head = baseline.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first, !head.isEmpty,
-              let b = Baseline(name: baseline) else {
-            throw ValidationError("unknown baseline '\(baseline)' (choose: black, mean, blur[:sigma], noise[:seed])")
-        }
-        guard let r = Reading(rawValue: reading) else {
-            throw ValidationError("unknown reading '\(reading)' (choose: \(Reading.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        return ExplainOptions(steps: steps, baseline: b, reading: r)
-    }
+    func explainOptions() throws -> ExplainOptions { ExplainOptions(steps: steps, baseline: baseline, reading: reading) }
 
     /// The shard: --shard, else the scheduler's environment, else the whole set.
     func resolveShard() throws -> Shard {
@@ -149,7 +128,7 @@ struct Evaluate: ParsableCommand {
         let shard = try resolveShard()
         guard let root = voc ?? Assets.directory.map({ $0 + "/voc" }) else { throw CLIError("no dataset: pass --voc ROOT") }
         var opts = modelOptions
-        if opts.resize == nil { opts.resize = "stretch" }
+        if opts.resize == nil { opts.resize = .stretch }
         let model = try opts.load()
         let targetLayer = try model.layer(layer)
         let dataset = try VOCDataset(root: root, split: split)
@@ -256,8 +235,8 @@ struct Score: ParsableCommand {
     @Option(name: .long, help: "Image size WxH (default: the annotation's).")
     var size: String?
 
-    @Option(name: .long, help: "How the model saw the image: stretch or crop.")
-    var resize: String = "stretch"
+    @Option(name: .long, help: "How the model saw the image.")
+    var resize: ResizeMode = .stretch
 
     @Option(name: .customLong("input-size"), help: "Model input size HxW, used with --resize crop.")
     var inputSize: String = "224x224"
@@ -276,7 +255,6 @@ struct Score: ParsableCommand {
             let known = Set(ann.objects.map(\.name)).sorted().joined(separator: ", ")
             throw CLIError("\(annotation): no object named '\(name)' (has: \(known))")
         }
-        guard let mode = ResizeMode(rawValue: resize) else { throw CLIError("unknown resize mode '\(resize)'") }
         var w = ann.width, h = ann.height
         if let size {
             let p = size.lowercased().split(separator: "x").compactMap { Int($0) }
@@ -286,7 +264,7 @@ struct Score: ParsableCommand {
         let ip = inputSize.lowercased().split(separator: "x").compactMap { Int($0) }
         guard ip.count == 2, ip[0] > 0, ip[1] > 0 else { throw CLIError("--input-size must be HxW, e.g. 224x224") }
         let s = try localisationScores(raw: data, height: shape[0], width: shape[1], annotation: ann, className: name,
-                                       includeDifficult: difficult, imageWidth: w, imageHeight: h, resize: mode,
+                                       includeDifficult: difficult, imageWidth: w, imageHeight: h, resize: resize,
                                        inputHeight: ip[0], inputWidth: ip[1])
         if json {
             try printJSON(["ebpg": Double(s.ebpg), "bbox": Double(s.bbox), "pointing_hit": s.pointingHit, "name": name,

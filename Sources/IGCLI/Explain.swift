@@ -6,14 +6,13 @@ import IGModel
 
 /// Options that pick what to explain, shared by explain and bench.
 struct ExplainSelection: ParsableArguments {
-    @Option(name: .long, parsing: .singleValue,
-            help: "Method, repeatable or comma-separated: \(Method.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var method: [String] = []
+    @Option(name: .long, parsing: .singleValue, help: "Method (or an alias), repeatable or comma-separated.")
+    var method: [MethodList] = []
 
     @Option(name: .long, help: "Target layer: exported name or a unique shorter form such as a module path (default: the model's).")
     var layer: String?
 
-    @Option(name: .long, help: "Class index or label (default: the top-1 prediction).")
+    @Option(name: .long, help: "Class index or label, or a unique part of one (default: the top-1 prediction).")
     var `class`: String?
 
     @Option(name: .long, help: "Integrated Grad-CAM steps m, 1...\(ExplainSelection.maxSteps).")
@@ -36,14 +35,7 @@ struct ExplainSelection: ParsableArguments {
     }
 
     func methods(default d: Method = .integratedGradCAM) throws -> [Method] {
-        let names = method.flatMap { $0.split(separator: ",").map(String.init) }
-        if names.isEmpty { return [d] }
-        return try names.map { n in
-            guard let m = Method(name: n) else {
-                throw ValidationError("--method: unknown method '\(n)' (choose: \(Method.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            return m
-        }
+        method.isEmpty ? [d] : try MethodList.joined(method)
     }
 
     func options() throws -> ExplainOptions {
@@ -99,7 +91,7 @@ struct Explain: ParsableCommand {
         let cmap = colormap
         // Every output folder must be writable before any work, so a bad path never leaves
         // some files written and others not.
-        for path in methods.flatMap({ m in [output, raw].compactMap { $0 }.map { suffixed($0, methods.count > 1 ? "-" + m.rawValue : "") } }) {
+        for path in methods.flatMap({ m in [output, raw].compactMap { $0 }.map { suffixed($0, methods.count > 1 ? "-" + m.name : "") } }) {
             try checkWritable(path)
         }
         let img = try readImage(image)
@@ -111,7 +103,7 @@ struct Explain: ParsableCommand {
         // Compute every method first, then write: a failing method leaves no files behind.
         let explanations = try methods.map { try ex.explain($0, layer: layer, classIndex: cls, options: options) }
         for (m, e) in zip(methods, explanations) {
-            let suffix = methods.count > 1 ? "-" + m.rawValue : ""
+            let suffix = methods.count > 1 ? "-" + m.name : ""
             if let raw {
                 try writeNPY(e.map, shape: [e.height, e.width], to: suffixed(raw, suffix))
             }
@@ -123,7 +115,7 @@ struct Explain: ParsableCommand {
                 docs.append(describe(e, model: model))
             } else {
                 let wrote = [output.map { suffixed($0, suffix) }, raw.map { suffixed($0, suffix) }].compactMap { $0 }
-                print(String(format: "%@  class %d (%@)  logit %.3f  map %dx%d  %.1f ms%@", m.rawValue, cls, e.label,
+                print(String(format: "%@  class %d (%@)  logit %.3f  map %dx%d  %.1f ms%@", m.name, cls, e.label,
                              Double(e.score), e.height, e.width, e.seconds * 1000,
                              wrote.isEmpty ? "" : "  -> " + wrote.joined(separator: ", ")))
             }
@@ -153,16 +145,16 @@ func suffixed(_ path: String, _ suffix: String) -> String {
 
 func describe(_ e: Explanation, model: Model) -> [String: Any] {
     var d: [String: Any] = [
-        "method": e.method.rawValue, "class": e.classIndex, "label": e.label,
+        "method": e.method.name, "class": e.classIndex, "label": e.label,
         "score": Double(e.score), "score_of": model.scoreDescription, "probability": Double(e.probability), "layer": e.layer,
         "map_shape": [e.height, e.width], "seconds": e.seconds, "scaling": e.scaling,
         "model": model.path, "resize": model.preprocessing.resize.rawValue,
     ]
-    if e.method == .integratedGradCAM {
-        d["steps"] = e.options.steps
-        d["baseline"] = e.options.baseline.description
-        d["reading"] = e.options.reading.rawValue
-    }
+    // The options the method takes (Integrated Grad-CAM's m, baseline and reading).
+    let takes = e.method.takes
+    if takes.contains(.steps) { d["steps"] = e.options.steps }
+    if takes.contains(.baseline) { d["baseline"] = e.options.baseline.description }
+    if takes.contains(.reading) { d["reading"] = e.options.reading.rawValue }
     return d
 }
 

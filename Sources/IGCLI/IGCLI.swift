@@ -12,8 +12,7 @@ public enum IGCLI {
         // libgomp reads its wait policy at load time; spinning workers cost 3-9x on a busy
         // machine (docs/PERFORMANCE.md). Re-executes once with PASSIVE unless the user chose.
         OpenMPPolicy.reexecWithPassiveWaitPolicyIfUnset()
-        // Keep line-buffered output when piped, so progress and results interleave sanely.
-        setvbuf(stdout, nil, _IOLBF, 0)
+        lineBufferStandardOutput()
         var command: ParsableCommand
         do {
             command = try Igcam.parseAsRoot()
@@ -114,8 +113,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Threads for the fast engine, 1...\(ModelOptions.maxThreads) (default: all cores).")
     var threads: Int?
 
-    @Option(name: .long, help: "Resize mode, overriding the sidecar: \(ResizeMode.allCases.map(\.rawValue).joined(separator: " or ")).")
-    var resize: String?
+    @Option(name: .long, help: "Resize mode, overriding the sidecar.")
+    var resize: ResizeMode?
 
     static let maxThreads = 1024
 
@@ -123,21 +122,7 @@ struct ModelOptions: ParsableArguments {
         if let t = threads, !(1...ModelOptions.maxThreads).contains(t) {
             throw ValidationError("--threads must be from 1 to \(ModelOptions.maxThreads) (got \(t))")
         }
-        if let r = resize, ResizeMode(rawValue: r) == nil {
-            throw ValidationError("--resize: unknown mode '\(r)' (choose: \(ResizeMode.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
     }
-}
-
-// Options whose values are a fixed set: ArgumentParser checks them while parsing and
-// lists the choices in --help.
-extension Backend: ExpressibleByArgument {}
-extension Reading: ExpressibleByArgument {}
-extension ColorMap: ExpressibleByArgument {}
-extension Baseline: ExpressibleByArgument {
-    public init?(argument: String) { self.init(name: argument) }
-    public var defaultValueDescription: String { description }
-    public static var allValueStrings: [String] { ["black", "mean", "blur[:sigma]", "noise[:seed]"] }
 }
 
 /// A bad option value found after parsing (it needs the model, say): `igcam: error: ...`, exit 2.

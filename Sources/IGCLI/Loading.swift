@@ -6,8 +6,7 @@ extension ModelOptions {
     /// Loads the chosen model (or the bundled one).
     func load() throws -> Model {
         try validate()
-        let mode = resize.flatMap { ResizeMode(rawValue: $0) }
-        return try Model(path: model ?? Assets.defaultModel(), backend: backend, threads: threads, resize: mode)
+        return try Model(path: model ?? Assets.defaultModel(), backend: backend, threads: threads, resize: resize)
     }
 }
 

@@ -34,22 +34,12 @@ public func increaseInConfidence(y: [Float], o: [Float]) throws -> Float {
     return Float(100 * Double(hits) / Double(y.count))
 }
 
-/// Min-max normalises a map to [0, 1]: `(m - min) / (max - min)`.
-/// A constant map (max == min) becomes all zeros. Empty input gives empty output.
-public func minMaxNormalize(_ map: [Float]) -> [Float] {
-    guard let lo = map.min(), let hi = map.max(), hi > lo else {
-        return [Float](repeating: 0, count: map.count)
-    }
-    let r = hi - lo
-    return map.map { ($0 - lo) / r }
-}
-
 /// The explanation-masked image `E = map01 ⊙ I` of the Average Drop / Increase metrics.
 ///
 /// - `chw`: the image, channel-major (C x H x W), in **pixel space** [0, 1] (before mean/std
 ///   normalisation, so that a 0 weight means a black pixel).
 /// - `map01`: the map at the image size (H x W), already min-max normalised to [0, 1]
-///   (see `minMaxNormalize`); it multiplies every channel.
+///   (see IGImaging `normalizeMinMax`); it multiplies every channel.
 /// - Throws if `chw.count` is not a positive multiple of `map01.count`.
 public func maskedImage(chw: [Float], map01: [Float]) throws -> [Float] {
     let hw = map01.count

@@ -127,7 +127,7 @@ public final class EvaluationRun {
             "pairs_total": String(plan.pairs.count),
             "pairs_digest": plan.digest,
             "shard": setup.shard.description,
-            "methods": setup.methods.map(\.rawValue).joined(separator: ","),
+            "methods": setup.methods.map(\.name).joined(separator: ","),
             "shard_pairs": String(mine.count),
             "model": m.path, "voc": setup.dataset.root, "class_map": setup.classMapPath,
         ]
@@ -161,7 +161,7 @@ public final class EvaluationRun {
                     + "\nrun with the file's settings, or give another --results file (or drop --resume to start it over)")
             }
             let mineKeys = Set(header.pairs)
-            if let stray = old.rows.first(where: { !mineKeys.contains($0.pair) || !setup.methods.map(\.rawValue).contains($0.method) }) {
+            if let stray = old.rows.first(where: { !mineKeys.contains($0.pair) || !setup.methods.map(\.name).contains($0.method) }) {
                 throw EvalError.inconsistent("\(path) has a row for \(stray.imageID), \(stray.className), \(stray.method), which is not part of this shard")
             }
             done = Set(old.rows.map(\.key))
@@ -176,7 +176,7 @@ public final class EvaluationRun {
         let writer = try ResultsWriter(path: path, header: header, fresh: fresh, keep: keep)
         let evaluator = Evaluator(model: setup.model, methods: setup.methods, layer: setup.layer,
                                   options: setup.options, includeDifficult: setup.includeDifficult)
-        let methodNames = setup.methods.map(\.rawValue)
+        let methodNames = setup.methods.map(\.name)
         func finished(_ p: EvaluationPair) -> Bool { methodNames.allSatisfy { done.contains(RowKey(pair: p, method: $0)) } }
         let total = pairsInShard
         var pairsDone = header.pairs.filter(finished).count

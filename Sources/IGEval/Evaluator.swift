@@ -140,7 +140,7 @@ public final class Evaluator {
     public func evaluate(item: VOCItem, annotation: VOCAnnotation, classNames: [String], classMap: ClassMap,
                          done: Set<RowKey>, onRow: (EvaluationRow) throws -> Void) throws {
         let todo = classNames.map { EvaluationPair(imageID: item.id, className: $0) }
-        func pending(_ p: EvaluationPair) -> [Method] { methods.filter { !done.contains(RowKey(pair: p, method: $0.rawValue)) } }
+        func pending(_ p: EvaluationPair) -> [Method] { methods.filter { !done.contains(RowKey(pair: p, method: $0.name)) } }
         guard todo.contains(where: { !pending($0).isEmpty }) else { return }
         let img: RGBImage, pixels: [Float], logits: [Float]
         do {
@@ -148,7 +148,7 @@ public final class Evaluator {
             pixels = model.pixels(img)
             logits = try Explainer(model: model, pixels: pixels).logits().data
         } catch {
-            for p in todo { for m in pending(p) { try onRow(.failed(p, method: m.rawValue, error: "\(error)")) } }
+            for p in todo { for m in pending(p) { try onRow(.failed(p, method: m.name, error: "\(error)")) } }
             return
         }
         let probs = softmax(logits)
@@ -156,7 +156,7 @@ public final class Evaluator {
             let name = pair.className
             guard let cls = classMap.target(for: name, scores: logits) else {
                 for m in pending(pair) {
-                    try onRow(.failed(pair, method: m.rawValue, error: "class '\(name)' maps to no class among the model's \(logits.count)"))
+                    try onRow(.failed(pair, method: m.name, error: "class '\(name)' maps to no class among the model's \(logits.count)"))
                 }
                 continue
             }
@@ -174,15 +174,15 @@ public final class Evaluator {
                                                      inputHeight: model.preprocessing.height, inputWidth: model.preprocessing.width)
                     let p = model.preprocessing
                     let up = upsampleBilinear(e.map, height: e.height, width: e.width, toHeight: p.height, toWidth: p.width)
-                    let o = try probability(of: cls, on: [maskedImage(chw: ex.pixels, map01: minMaxNormalize(up))])[0]
+                    let o = try probability(of: cls, on: [maskedImage(chw: ex.pixels, map01: normalizeMinMax(up))])[0]
                     let del = try curve(.deletion, pixels: ex.pixels, map: up, cls: cls)
                     let ins = try curve(.insertion, pixels: ex.pixels, map: up, cls: cls)
-                    row = EvaluationRow(imageID: item.id, className: name, classIndex: cls, method: m.rawValue,
+                    row = EvaluationRow(imageID: item.id, className: name, classIndex: cls, method: m.name,
                                         ebpg: loc.ebpg, bbox: loc.bbox, pointingHit: loc.pointingHit, y: probs[cls], o: o,
                                         deletion: auc(del), insertion: auc(ins), ms: e.seconds * 1000)
                     row.pairMs = Date().timeIntervalSince(rowStart) * 1000
                 } catch {
-                    row = .failed(pair, method: m.rawValue, classIndex: cls, error: "\(error)")
+                    row = .failed(pair, method: m.name, classIndex: cls, error: "\(error)")
                 }
                 try onRow(row)
             }
@@ -194,7 +194,7 @@ public final class Evaluator {
     public func warmUp(imagePath: String) throws {
         let ex = Explainer(model: model, image: try loadImage(path: imagePath))
         let cls = try ex.top(1)[0].classIndex
-        for m in methods where !m.isProgressive || m == .integratedGradCAM {
+        for m in methods where !m.passesPerChannel {
             _ = try ex.explain(m, layer: layer, classIndex: cls, options: options)
         }
         _ = try probability(of: cls, on: [[Float]](repeating: ex.pixels, count: batchSize))

@@ -1,6 +1,7 @@
 import Foundation
 
 /// Set from any thread to stop a running explanation at the next micro-batch.
+/// Sendable by hand (`@unchecked`): its one `var` is read and written only under `lock`.
 public final class CancellationToken: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false

@@ -7,6 +7,11 @@ import IGModel
 /// passes it has made so that another class, method or a larger m reuses
 /// them. The shared machinery lives here (passes, caches, micro-batching,
 /// progress, cancellation); each method says only how its map is made.
+///
+/// Sendable by hand (`@unchecked`): the stored `let`s are immutable (and
+/// `Model` is Sendable), and every `var` (the caches) is read and written
+/// only inside `locked` / `withCache`, under `lock`. The viewer's job
+/// thread and the callers' progress handlers may then share one explainer.
 public final class Explainer: @unchecked Sendable {
     public let model: Model
     /// The image in pixel space [0, 1], CHW at the model's input size.
@@ -16,18 +21,12 @@ public final class Explainer: @unchecked Sendable {
 
     let lock = NSLock()
     var logitsCache: Tensor?
-    /// (layer, class) -> activation, gradient at the image.
+    /// (layer, class) -> activation, gradient at the image (every one-pass method).
     var gradientCache: [GradientKey: (a: Tensor, g: Tensor)] = [:]
-    /// layer -> activation at the image (and head inputs for Ablation-CAM).
+    /// layer -> activation at the image and what the head after it reads (Score-CAM, Ablation-CAM).
     var forwardCache: [String: [String: Tensor]] = [:]
-    /// Integrated Grad-CAM path terms, by (layer, class, baseline) then alpha.
-    var pathCache: [PathKey: [Fraction: PathTerms]] = [:]
-    /// layer baseline activations A(x').
-    var baselineCache: [BaselineKey: Tensor] = [:]
-    /// Score-CAM: layer -> per-channel softmax over all classes (nil = not yet).
-    var scoreCache: [String: [[Float]?]] = [:]
-    /// Ablation-CAM: layer -> per-channel logits over all classes.
-    var ablationCache: [String: [[Float]?]] = [:]
+    /// Each method's own cache, by its type (see `withCache`).
+    var methodCaches: [ObjectIdentifier: Any] = [:]
 
     public init(model: Model, pixels: [Float]) {
         self.model = model
@@ -53,28 +52,20 @@ public final class Explainer: @unchecked Sendable {
         return l
     }
 
+    /// Keeps `l` as the image's logits unless some pass already did.
+    func rememberLogits(_ l: Tensor) {
+        locked { if logitsCache == nil { logitsCache = l } }
+    }
+
     /// Top-k predictions on the image.
     public func top(_ k: Int) throws -> [Prediction] { model.top(try logits(), k: k)[0] }
 
-    /// The class to explain when none is given: the top-1 prediction. For a
-    /// one-pass method the gradient call picks the class itself after its
-    /// forward, so the default explanation costs one pass, not two; Score-CAM
-    /// and Ablation-CAM take it from the forward they make anyway; Integrated
-    /// Grad-CAM needs one forward of the image first (the class seeds its path).
+    /// The class to explain when none is given: the top-1 prediction, from
+    /// the logits if a pass has already been made, else found by the method
+    /// with the passes it would make anyway (`ExplanationMethod.defaultClass`).
     public func defaultClass(for method: Method, layer: String) throws -> Int {
         if let l = locked({ logitsCache }) { return model.top(l, k: 1)[0][0].classIndex }
-        if CAM.onePass(method) != nil {
-            let r = try model.engine.gradient(input, layer: layer, classes: [topPrediction], capture: [])
-            let cls = model.top(r.output, k: 1)[0][0].classIndex
-            // The seed and the ranking both take the first of equal logits: the gradient is cls's.
-            locked {
-                if logitsCache == nil { logitsCache = r.output }
-                gradientCache[GradientKey(layer: layer, classIndex: cls)] = (r.activation, r.gradient)
-            }
-            return cls
-        }
-        if method == .scoreCAM || method == .ablationCAM { _ = try forwardAtImage(layer: layer) }
-        return try top(1)[0].classIndex
+        return try method.definition.defaultClass(self, layer: layer)
     }
 
     /// Explains `classIndex` at `layer` (an exact tensor name; see Model.layer).
@@ -88,36 +79,16 @@ public final class Explainer: @unchecked Sendable {
         guard shape.count == 3 else {
             throw ModelError("layer '\(layer)' has shape \(shape); a target layer must be C x h x w")
         }
-        let (channels, h, w) = (shape[0], shape[1], shape[2])
-        let map: [Float]
-        var scaling = "raw"
-        if let f = CAM.onePass(method) {
-            let (a, g) = try gradientAtImage(layer: layer, classIndex: classIndex)
-            map = f(a.data[...], g.data[...], channels, h * w)
-        } else {
-            switch method {
-            case .integratedGradCAM:
-                map = try integratedGradCAM(layer: layer, classIndex: classIndex, channels: channels, hw: h * w,
-                                            height: h, width: w, options: options, progress: progress, cancel: cancel)
-                scaling = "sum of \(options.steps) per-step ReLU terms, no 1/m (\(options.reading.rawValue) reading)"
-            case .scoreCAM:
-                map = try scoreCAM(layer: layer, classIndex: classIndex, channels: channels, height: h, width: w,
-                                   options: options, progress: progress, cancel: cancel)
-                scaling = "channel weights = softmax probability of the class on the masked input"
-            case .ablationCAM:
-                map = try ablationCAM(layer: layer, classIndex: classIndex, channels: channels, height: h, width: w,
-                                      options: options, progress: progress, cancel: cancel)
-                scaling = "channel weights = (y - y_ablated) / y on logits"
-            default:
-                throw ModelError("method \(method.rawValue) is not implemented")
-            }
-        }
+        let job = MapJob(layer: layer, classIndex: classIndex, channels: shape[0], height: shape[1], width: shape[2],
+                         options: options, progress: progress, cancel: cancel)
+        let map = try method.definition.map(in: self, job)
         let logits = try self.logits()
         let probs = softmax(logits.data)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return Explanation(method: method, layer: layer, classIndex: classIndex, label: model.label(classIndex),
                            score: logits.data[classIndex], probability: probs[classIndex], map: map,
-                           height: h, width: w, options: options, seconds: seconds, scaling: scaling)
+                           height: job.height, width: job.width, options: options, seconds: seconds,
+                           scaling: method.definition.scaling(options))
     }
 
     // MARK: shared passes
@@ -132,6 +103,19 @@ public final class Explainer: @unchecked Sendable {
             if logitsCache == nil { logitsCache = r.output }
         }
         return (r.activation, r.gradient)
+    }
+
+    /// The gradient pass for the image's own top-1 class (`topPrediction`: the
+    /// engine picks it after the forward), cached like `gradientAtImage`; returns the class.
+    func gradientAtTopClass(layer: String) throws -> Int {
+        let r = try model.engine.gradient(input, layer: layer, classes: [topPrediction], capture: [])
+        let cls = model.top(r.output, k: 1)[0][0].classIndex
+        // The seed and the ranking both take the first of equal logits: the gradient is cls's.
+        locked {
+            if logitsCache == nil { logitsCache = r.output }
+            gradientCache[GradientKey(layer: layer, classIndex: cls)] = (r.activation, r.gradient)
+        }
+        return cls
     }
 
     /// Activations at the image of `layer` and of what the head after it reads.
@@ -171,28 +155,21 @@ public final class Explainer: @unchecked Sendable {
 
     /// Every activation of the network: an upper bound on what a full pass holds.
     var allTensors: [String] { model.graph.nodes.map(\.output) + [model.graph.input] }
+
+    /// Runs `body` on the cache of type `C` (created empty on first use),
+    /// under the explainer's lock: each method keeps what it reuses between
+    /// calls in a cache type declared in its own file.
+    func withCache<C: MethodCache, R>(_ type: C.Type, _ body: (inout C) throws -> R) rethrows -> R {
+        try locked {
+            // Taken out while in use, so the mutation does not copy it.
+            var c = methodCaches.removeValue(forKey: ObjectIdentifier(C.self)) as? C ?? C()
+            defer { methodCaches[ObjectIdentifier(C.self)] = c }
+            return try body(&c)
+        }
+    }
 }
+
+/// What a method keeps between calls on one Explainer (one image).
+protocol MethodCache { init() }
 
 struct GradientKey: Hashable { let layer: String; let classIndex: Int }
-struct PathKey: Hashable { let layer: String; let classIndex: Int; let baseline: Baseline }
-struct BaselineKey: Hashable { let layer: String; let baseline: Baseline }
-
-/// Both readings' per-step terms at one path point.
-struct PathTerms {
-    /// ReLU(sum_c (A^c(x_a) - A^c(x')) GAP(g^c(x_a)))
-    let figure: [Float]
-    /// ReLU(sum_c A^c(x_a) GAP(g^c(x_a)))
-    let authors: [Float]
-}
-
-/// An exact fraction k/m in lowest terms, so path points of m and 2m steps
-/// coincide in the cache.
-struct Fraction: Hashable {
-    let num: Int, den: Int
-    init(_ n: Int, _ d: Int) {
-        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
-        let g = max(gcd(n, d), 1)
-        num = n / g; den = d / g
-    }
-    var value: Float { Float(num) / Float(den) }
-}

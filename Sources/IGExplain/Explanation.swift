@@ -1,3 +1,5 @@
+import IGImaging
+
 /// One explanation: the raw map at the target layer's resolution and
 /// everything needed to reproduce it.
 public struct Explanation: Sendable {
@@ -20,5 +22,5 @@ public struct Explanation: Sendable {
     public var scaling: String
 
     /// The map min-max normalised to [0, 1].
-    public var normalized: [Float] { CAM.minMax(map) }
+    public var normalized: [Float] { normalizeMinMax(map) }
 }

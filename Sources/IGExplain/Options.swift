@@ -1,47 +1,3 @@
-/// The explanation methods, by their canonical names.
-public enum Method: String, CaseIterable, Sendable, Codable {
-    case integratedGradCAM = "integrated-grad-cam"
-    case gradCAM = "grad-cam"
-    case gradCAMPlusPlus = "grad-cam++"
-    case xgradCAM = "xgrad-cam"
-    case hiresCAM = "hires-cam"
-    case layerCAM = "layer-cam"
-    case scoreCAM = "score-cam"
-    case ablationCAM = "ablation-cam"
-
-    /// Short names accepted wherever a method is named.
-    public static let aliases: [String: Method] = [
-        "igc": .integratedGradCAM, "igcam": .integratedGradCAM, "integrated": .integratedGradCAM,
-        "gc": .gradCAM, "gradcam": .gradCAM, "gcpp": .gradCAMPlusPlus, "gradcam++": .gradCAMPlusPlus,
-        "grad-cam-pp": .gradCAMPlusPlus, "xgc": .xgradCAM, "xgradcam": .xgradCAM, "hires": .hiresCAM,
-        "hirescam": .hiresCAM, "layercam": .layerCAM, "lc": .layerCAM, "score": .scoreCAM, "scorecam": .scoreCAM,
-        "ablation": .ablationCAM, "ablationcam": .ablationCAM,
-    ]
-
-    /// Parses a canonical name or an alias (case-insensitive).
-    public init?(name: String) {
-        let n = name.lowercased()
-        if let m = Method(rawValue: n) ?? Method.aliases[n] { self = m } else { return nil }
-    }
-
-    /// A short label for narrow displays.
-    public var shortName: String {
-        switch self {
-        case .integratedGradCAM: return "IG-CAM"
-        case .gradCAM: return "Grad-CAM"
-        case .gradCAMPlusPlus: return "Grad-CAM++"
-        case .xgradCAM: return "XGrad-CAM"
-        case .hiresCAM: return "HiResCAM"
-        case .layerCAM: return "LayerCAM"
-        case .scoreCAM: return "Score-CAM"
-        case .ablationCAM: return "Ablation-CAM"
-        }
-    }
-
-    /// Methods that take many passes and report progress as they go.
-    public var isProgressive: Bool { self == .integratedGradCAM || self == .scoreCAM || self == .ablationCAM }
-}
-
 /// The reference image at the start of Integrated Grad-CAM's path.
 public enum Baseline: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// All pixels zero before normalisation (the authors' choice; the default).
@@ -92,7 +48,7 @@ public enum Baseline: Sendable, Equatable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The two readings of Integrated Grad-CAM (METHODS.md).
+/// The two readings of Integrated Grad-CAM (docs/METHODS.md, "Integrated Grad-CAM").
 public enum Reading: String, Sendable, CaseIterable, Codable {
     /// sum_{k=1..m} ReLU(sum_c (A^c(x_k) - A^c(x')) GAP(dy/dA^c(x_k))): the paper's figure; the default.
     case figure

@@ -1,14 +1,3 @@
-/// Min-max normalises a map to [0, 1]: (v - min) / (max - min). Non-finite
-/// values are ignored when finding min and max and come out as 0; a map whose
-/// finite values are all equal (or that has none) comes out all 0.
-public func normalizeMinMax(_ m: [Float]) -> [Float] {
-    var lo = Float.infinity, hi = -Float.infinity
-    for v in m where v.isFinite { lo = min(lo, v); hi = max(hi, v) }
-    guard lo < hi else { return [Float](repeating: 0, count: m.count) }
-    let inv = 1 / (hi - lo)
-    return m.map { $0.isFinite ? ($0 - lo) * inv : 0 }
-}
-
 /// Draws a heat map over an image.
 ///
 /// The map (row-major, `mapHeight` x `mapWidth`) is min-max normalised

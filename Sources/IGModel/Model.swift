@@ -196,20 +196,8 @@ public final class Model: @unchecked Sendable {
     /// The network input for an image.
     public func input(_ image: RGBImage) -> Tensor { normalize(pixels(image)) }
 
-    /// Resolves a class given as an index or as (part of) a label.
-    public func resolveClass(_ text: String) throws -> Int {
-        if let i = Int(text) {
-            guard i >= 0, i < classCount else { throw ModelError("class \(i) is out of range 0..<\(classCount)") }
-            return i
-        }
-        let q = text.lowercased()
-        if let exact = labels.firstIndex(where: { $0.lowercased() == q }) { return exact }
-        let hits = labels.indices.filter { labels[$0].lowercased().contains(q) }
-        if hits.count == 1 { return hits[0] }
-        if hits.isEmpty { throw ModelError("no class named '\(text)'") }
-        let some = hits.prefix(5).map { "\($0) (\(labels[$0]))" }.joined(separator: ", ")
-        throw ModelError("class '\(text)' is ambiguous: \(some)\(hits.count > 5 ? ", ..." : "")")
-    }
+    /// Resolves a class given as an index or as (part of) a label (the rules of `lookUpClass`).
+    public func resolveClass(_ text: String) throws -> Int { try lookUpClass(text, labels: labels) }
 
     /// Top-k predictions for each item of a batch of logits.
     public func top(_ logits: Tensor, k: Int) -> [[Prediction]] {

@@ -169,7 +169,7 @@ func clamp8(_ v: Double) -> UInt8 {
 /// up to 16 colours (exact), else the distinct nearest colours of the bin's
 /// corners (exact unless a colour's cell touches the 4-unit bin without
 /// reaching any of its corners).
-final class NearestLookup: @unchecked Sendable {
+final class NearestLookup: Sendable {   // every stored property is a let of a Sendable type
     static let ambiguous: UInt32 = 0x8000_0000
     let isXterm: Bool
     /// Entry < `ambiguous`: the colour index. Otherwise (custom palettes):

@@ -7,17 +7,34 @@ public struct ViewerError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
+/// The values of `--color`.
+public enum ColorChoice: String, CaseIterable, Sendable {
+    case auto, truecolor
+    case c256 = "256", c16 = "16", c8 = "8"
+
+    /// A value or an alias (24bit, direct, rgb for truecolor; "" for auto), case-insensitive.
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "truecolor", "24bit", "direct", "rgb": self = .truecolor
+        case "auto", "": self = .auto
+        case let n: guard let c = ColorChoice(rawValue: n) else { return nil }; self = c
+        }
+    }
+}
+
 /// The colour mode from `--color` (auto, truecolor, 256, 16, 8) and the
 /// environment: truecolor for a `*-direct` TERM or COLORTERM=truecolor|24bit,
 /// else 256 (lowered later if the terminal has fewer colours).
 public func chooseColorMode(_ flag: String, environment env: [String: String]) throws -> (mode: ColorMode, forced: Bool) {
-    switch flag.lowercased() {
-    case "truecolor", "24bit", "direct", "rgb": return (.truecolor, true)
-    case "256": return (.c256, true)
-    case "16": return (.c16, true)
-    case "8": return (.c8, true)
-    case "auto", "": break
-    default: throw ViewerError("unknown colour mode '\(flag)' (choose: auto, truecolor, 256, 16, 8)")
+    guard let choice = ColorChoice(name: flag) else {
+        throw ViewerError("unknown colour mode '\(flag)' (choose: auto, truecolor, 256, 16, 8)")
+    }
+    switch choice {
+    case .truecolor: return (.truecolor, true)
+    case .c256: return (.c256, true)
+    case .c16: return (.c16, true)
+    case .c8: return (.c8, true)
+    case .auto: break
     }
     let term = env["TERM"] ?? ""
     let ct = (env["COLORTERM"] ?? "").lowercased()

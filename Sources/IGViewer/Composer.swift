@@ -50,67 +50,47 @@ func withRegion(_ image: RGBImage, _ region: Region?, _ body: (RGBImage) -> RGBI
 
 /// Turns the photo and a map into cells with IGRender, keeping recent
 /// results: a display-only key re-renders one tile, a repeated state none.
-/// With `prefetch` on, the tiles the display-only keys o, c and v lead to
-/// are rendered ahead on a background queue once the map is final, so
-/// those keys usually find their tile ready. Thread-safe.
-public final class Composer: @unchecked Sendable {
+/// `prefetch(from:to:...)` renders ahead, on a background queue, the tiles
+/// of states the caller expects next (the UI loop passes the states the
+/// reducer gives for o, c and v: `displayNeighbours`), so those keys usually
+/// find their tile ready. The composer never computes a state itself: the
+/// reducer is the only place that makes one.
+///
+/// Not Sendable, on purpose: the composer belongs to the UI loop (`runViewer`)
+/// and its frame state (`frameKey`, `framePalette`, the settings) is read and
+/// written on that thread only; the compiler keeps it from being handed to
+/// another. What the background queues fill is the `TileStore`, which is
+/// Sendable (by its lock).
+public final class Composer {
     public let mode: ColorMode
     public let glyphs: GlyphSet
     /// A per-image palette for 256-colour terminals that can load one.
     public var palette: Palette?
-    /// Render the tiles of the next o / c / v states in the background.
+    /// Render the tiles of the states handed to `prefetch` in the background (off: ignore them).
     public var prefetch = false
     /// Fit a 240-colour palette to each picture (k-means, in the background)
     /// and render with it; only used in `.c256` mode (see `usesImagePalette`).
     public var imagePalettes = false
-    private let paletteQueue = DispatchQueue(label: "igcam.composer.palette", qos: .userInitiated)
-    private var palettes: [PaletteKey: Palette] = [:]
-    private var paletteOrder: [PaletteKey] = []
-    private var palettePending = Set<PaletteKey>()
-    private var paletteArrived = false
     private var frameKey: PaletteKey?
     /// The palette the current frame's cells index (colour numbers
     /// `firstIndex...`), or nil for the terminal's own colours; with
     /// `imagePalettes` the terminal must have it loaded to show the frame.
     public private(set) var framePalette: Palette?
-    private let lock = NSLock()
-    private let queue = DispatchQueue(label: "igcam.composer.prefetch", qos: .utility)
-    private var bases: [String: RGBImage] = [:]
-    private var baseOrder: [String] = []
-    private var tiles: [TileSpec: CellGrid] = [:]
-    private var tileOrder: [TileSpec] = []
-    private var inFlight = Set<TileSpec>()
-    private var _renders = 0
-    private var _prefetched = 0
+    /// The caches, shared with the background renders.
+    let store: TileStore
     /// How many tile renders were made on the caller's thread (not served from the cache).
-    public var renders: Int { lock.lock(); defer { lock.unlock() }; return _renders }
+    public var renders: Int { store.renders }
     /// How many tiles were rendered ahead in the background.
-    public var prefetched: Int { lock.lock(); defer { lock.unlock() }; return _prefetched }
+    public var prefetched: Int { store.prefetched }
 
     public init(mode: ColorMode, glyphs: GlyphSet = .blocks, palette: Palette? = nil) {
         self.mode = mode; self.glyphs = glyphs; self.palette = palette; framePalette = palette
+        store = TileStore(mode: mode, glyphs: glyphs)
     }
 
     /// Pixels per cell handed to the renderer: enough for its 8x8 fitting of
     /// block elements without paying for more.
     static let sampleW = 4, sampleH = 8
-
-    /// The photo resized for a tile of `columns` x `rows` cells.
-    func base(_ path: String, _ image: RGBImage, _ columns: Int, _ rows: Int) -> RGBImage {
-        let k = "\(path)|\(columns)x\(rows)"
-        lock.lock()
-        if let b = bases[k] { lock.unlock(); return b }
-        lock.unlock()
-        let b = resizeBilinear(image, width: columns * Self.sampleW, height: rows * Self.sampleH)
-        lock.lock()
-        if bases[k] == nil {
-            bases[k] = b
-            baseOrder.append(k)
-            if baseOrder.count > 12 { bases[baseOrder.removeFirst()] = nil }
-        }
-        lock.unlock()
-        return b
-    }
 
     /// The picture a tile shows at full resolution of `image` (for saving),
     /// the map drawn over `region` (the part the network sees; nil: all).
@@ -155,50 +135,20 @@ public final class Composer: @unchecked Sendable {
         return (spec, r)
     }
 
-    private func cached(_ spec: TileSpec) -> CellGrid? {
-        lock.lock(); defer { lock.unlock() }
-        return tiles[spec]
-    }
-
-    private func make(_ spec: TileSpec, _ image: RGBImage, _ r: MapResult?, _ pal: Palette?, second: MapResult? = nil) -> CellGrid {
-        let b = base(spec.image, image, spec.columns, spec.rows)
-        let reg: Region? = spec.region.count == 4
-            ? scaleRegion((spec.region[0], spec.region[1], spec.region[2], spec.region[3]), from: (image.width, image.height), to: (b.width, b.height))
-            : nil
-        let pic: RGBImage
-        if spec.second != nil, let r, let second {
-            pic = Self.differencePicture(b, r, second, region: reg)
-        } else {
-            pic = Self.picture(b, view: spec.view, map: r, colorMap: spec.colorMap, opacity: spec.opacity, region: reg)
-        }
-        let g = render(pic, columns: spec.columns, rows: spec.rows, glyphs: glyphs, mode: mode, palette: pal)
-        return mode == .truecolor ? snapRuns(g, tolerance: Self.snapTolerance) : g
-    }
-
     /// Largest per-channel change (of 255) a truecolor cell colour may take to
     /// reuse its left neighbour's: ncurses then sends no colour sequence for
     /// it, which cuts the bytes of an image frame by about a third.
     static let snapTolerance = 4
 
-    private func store(_ spec: TileSpec, _ g: CellGrid) {
-        lock.lock(); defer { lock.unlock() }
-        if tiles[spec] == nil {
-            tileOrder.append(spec)
-            if tileOrder.count > 48 { tiles[tileOrder.removeFirst()] = nil }
-        }
-        tiles[spec] = g
-    }
-
     /// Cells for the photo `image` with `map` (view, colour map and opacity from `state`).
     func tile(state: ViewerState, image: RGBImage, method: Method, columns: Int, rows: Int) -> CellGrid {
-        defer { if prefetch { prefetchNeighbours(state: state, image: image, columns: columns, rows: rows) } }
-        return tile(state: state, image: image, key: state.key(for: method), columns: columns, rows: rows)
+        tile(state: state, image: image, key: state.key(for: method), columns: columns, rows: rows)
     }
 
     /// Cells for the photo with the map of `key` (any step count or partner).
     func tile(state: ViewerState, image: RGBImage, key: JobKey?, columns: Int, rows: Int) -> CellGrid {
         let (spec, r) = spec(state: state, key: key, columns: columns, rows: rows)
-        return cachedOrMade(spec, image, r, nil)
+        return store.cachedOrMade(spec, image, r, nil, palette: framePalette)
     }
 
     /// Cells of the difference view: the map of `a` minus the map of `b`
@@ -208,48 +158,31 @@ public final class Composer: @unchecked Sendable {
         let r2 = b.flatMap { state.results[$0] }
         guard r != nil, let r2, let b else {
             spec.view = .image; spec.map = nil
-            return cachedOrMade(spec, image, nil, nil)
+            return store.cachedOrMade(spec, image, nil, nil, palette: framePalette)
         }
         spec.view = .heatmap; spec.opacity = 1; spec.second = b; spec.secondDone = r2.done; spec.secondFinal = r2.isFinal
-        return cachedOrMade(spec, image, r, r2)
+        return store.cachedOrMade(spec, image, r, r2, palette: framePalette)
     }
 
-    private func cachedOrMade(_ spec: TileSpec, _ image: RGBImage, _ r: MapResult?, _ second: MapResult?) -> CellGrid {
-        if let g = cached(spec) { return g }
-        let g = make(spec, image, r, framePalette, second: second)
-        lock.lock(); _renders += 1; lock.unlock()
-        store(spec, g)
-        return g
-    }
-
-    /// Starts background renders of the tiles that o, c and v would show
-    /// next (only for a final map, outside the grid view; at most once each).
-    func prefetchNeighbours(state: ViewerState, image: RGBImage, columns: Int, rows: Int) {
-        guard state.view != .grid, let k = state.currentKey, state.results[k]?.isFinal == true else { return }
-        for key in ["o", "c", "v"] {
-            let next = reduce(state, .char(Character(key))).0
+    /// Starts background renders of the main tiles (`columns` x `rows`) of
+    /// the states `nextStates` that may follow `state` (only once `state`'s
+    /// map is final, outside the grid view; at most once each). Does nothing
+    /// unless `prefetch` is on.
+    public func prefetch(from state: ViewerState, to nextStates: [ViewerState], image: RGBImage, columns: Int, rows: Int) {
+        guard prefetch, state.view != .grid, let k = state.currentKey, state.results[k]?.isFinal == true else { return }
+        for next in nextStates {
             // The palette that state will be drawn with: its own once fitted
             // (the next colour map's is fitted ahead), else the current one.
             var pk = frameKey, pal = framePalette
             if imagePalettes, mode == .c256, let want = paletteKey(next) {
-                lock.lock(); let ready = palettes[want]; lock.unlock()
-                if let ready { pk = want; pal = ready } else {
-                    requestPalette(want, map: want.map.flatMap { next.results[$0] }, image: image, columns: columns, rows: rows)
+                if let ready = store.palette(want) { pk = want; pal = ready } else {
+                    store.requestPalette(want, map: want.map.flatMap { next.results[$0] }, image: image, columns: columns, rows: rows)
                 }
             }
             guard next.view != .grid else { continue }
             var (spec, r) = spec(state: next, method: next.method, columns: columns, rows: rows)
             spec.palette = pk
-            lock.lock()
-            let skip = tiles[spec] != nil || inFlight.contains(spec)
-            if !skip { inFlight.insert(spec) }
-            lock.unlock()
-            if skip { continue }
-            queue.async { [self, spec, r, pal] in
-                let g = make(spec, image, r, pal)
-                store(spec, g)
-                lock.lock(); inFlight.remove(spec); _prefetched += 1; lock.unlock()
-            }
+            store.renderAhead(spec, image, r, palette: pal)
         }
     }
 
@@ -267,39 +200,146 @@ public final class Composer: @unchecked Sendable {
     /// still loaded), or the fixed colours for a new photo.
     func beginFrame(state: ViewerState, image: RGBImage, columns: Int, rows: Int) {
         guard imagePalettes, mode == .c256, let key = paletteKey(state) else { frameKey = nil; framePalette = palette; return }
-        lock.lock(); let p = palettes[key]; lock.unlock()
-        if let p { frameKey = key; framePalette = p; return }
-        requestPalette(key, map: key.map.flatMap { state.results[$0] }, image: image, columns: columns, rows: rows)
+        if let p = store.palette(key) { frameKey = key; framePalette = p; return }
+        store.requestPalette(key, map: key.map.flatMap { state.results[$0] }, image: image, columns: columns, rows: rows)
         if frameKey?.image != key.image { frameKey = nil; framePalette = nil }
     }
 
+    /// True once after a palette finished fitting (the UI redraws then).
+    public func takePaletteArrived() -> Bool { store.takePaletteArrived() }
+}
+
+/// The composer's caches: resized photos, rendered tiles, fitted palettes,
+/// filled on the UI thread and on two background queues (tiles rendered
+/// ahead, palettes fitted).
+///
+/// Sendable by hand (`@unchecked`): `mode`, `glyphs` and the queues are
+/// lets; every `var` is read and written only under `lock`, and no lock is
+/// held while rendering or fitting.
+final class TileStore: @unchecked Sendable {
+    let mode: ColorMode
+    let glyphs: GlyphSet
+    private let lock = NSLock()
+    private let queue = DispatchQueue(label: "igcam.composer.prefetch", qos: .utility)
+    private let paletteQueue = DispatchQueue(label: "igcam.composer.palette", qos: .userInitiated)
+    private var bases: [String: RGBImage] = [:]
+    private var baseOrder: [String] = []
+    private var tiles: [TileSpec: CellGrid] = [:]
+    private var tileOrder: [TileSpec] = []
+    private var inFlight = Set<TileSpec>()
+    private var palettes: [PaletteKey: Palette] = [:]
+    private var paletteOrder: [PaletteKey] = []
+    private var palettePending = Set<PaletteKey>()
+    private var paletteArrived = false
+    private var _renders = 0
+    private var _prefetched = 0
+
+    init(mode: ColorMode, glyphs: GlyphSet) { self.mode = mode; self.glyphs = glyphs }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock(); defer { lock.unlock() }
+        return try body()
+    }
+
+    var renders: Int { locked { _renders } }
+    var prefetched: Int { locked { _prefetched } }
+
+    /// The photo resized for a tile of `columns` x `rows` cells.
+    func base(_ path: String, _ image: RGBImage, _ columns: Int, _ rows: Int) -> RGBImage {
+        let k = "\(path)|\(columns)x\(rows)"
+        if let b = locked({ bases[k] }) { return b }
+        let b = resizeBilinear(image, width: columns * Composer.sampleW, height: rows * Composer.sampleH)
+        locked {
+            if bases[k] == nil {
+                bases[k] = b
+                baseOrder.append(k)
+                if baseOrder.count > 12 { bases[baseOrder.removeFirst()] = nil }
+            }
+        }
+        return b
+    }
+
+    func make(_ spec: TileSpec, _ image: RGBImage, _ r: MapResult?, _ pal: Palette?, second: MapResult? = nil) -> CellGrid {
+        let b = base(spec.image, image, spec.columns, spec.rows)
+        let reg: Region? = spec.region.count == 4
+            ? scaleRegion((spec.region[0], spec.region[1], spec.region[2], spec.region[3]), from: (image.width, image.height), to: (b.width, b.height))
+            : nil
+        let pic: RGBImage
+        if spec.second != nil, let r, let second {
+            pic = Composer.differencePicture(b, r, second, region: reg)
+        } else {
+            pic = Composer.picture(b, view: spec.view, map: r, colorMap: spec.colorMap, opacity: spec.opacity, region: reg)
+        }
+        let g = render(pic, columns: spec.columns, rows: spec.rows, glyphs: glyphs, mode: mode, palette: pal)
+        return mode == .truecolor ? snapRuns(g, tolerance: Composer.snapTolerance) : g
+    }
+
+    private func store(_ spec: TileSpec, _ g: CellGrid) {
+        locked {
+            if tiles[spec] == nil {
+                tileOrder.append(spec)
+                if tileOrder.count > 48 { tiles[tileOrder.removeFirst()] = nil }
+            }
+            tiles[spec] = g
+        }
+    }
+
+    /// The cached tile of `spec`, or one rendered now on the caller's thread (and counted).
+    func cachedOrMade(_ spec: TileSpec, _ image: RGBImage, _ r: MapResult?, _ second: MapResult?, palette: Palette?) -> CellGrid {
+        if let g = locked({ tiles[spec] }) { return g }
+        let g = make(spec, image, r, palette, second: second)
+        locked { _renders += 1 }
+        store(spec, g)
+        return g
+    }
+
+    /// Renders `spec` on the background queue unless it is cached or on its way.
+    func renderAhead(_ spec: TileSpec, _ image: RGBImage, _ r: MapResult?, palette: Palette?) {
+        let skip: Bool = locked {
+            let skip = tiles[spec] != nil || inFlight.contains(spec)
+            if !skip { inFlight.insert(spec) }
+            return skip
+        }
+        if skip { return }
+        queue.async { [self] in
+            let g = make(spec, image, r, palette)
+            store(spec, g)
+            locked { inFlight.remove(spec); _prefetched += 1 }
+        }
+    }
+
+    /// The fitted palette of `key`, if ready.
+    func palette(_ key: PaletteKey) -> Palette? { locked { palettes[key] } }
+
     /// Fits the palette `key` on the palette queue (once; ~140 ms).
     func requestPalette(_ key: PaletteKey, map: MapResult?, image: RGBImage, columns: Int, rows: Int) {
-        lock.lock()
-        let skip = palettes[key] != nil || palettePending.contains(key)
-        if !skip { palettePending.insert(key) }
-        lock.unlock()
+        let skip: Bool = locked {
+            let skip = palettes[key] != nil || palettePending.contains(key)
+            if !skip { palettePending.insert(key) }
+            return skip
+        }
         if skip { return }
         paletteQueue.async { [self] in
             let b = base(key.image, image, columns, rows)
             let p = try? Palette.kMeans(paletteTrainingImage(b, map: map, colorMap: key.colorMap), count: 240, firstIndex: 16)
-            lock.lock()
-            palettePending.remove(key)
-            if let p {
-                palettes[key] = p
-                paletteOrder.append(key)
-                if paletteOrder.count > 16 { palettes[paletteOrder.removeFirst()] = nil }
-                paletteArrived = true
+            locked {
+                palettePending.remove(key)
+                if let p {
+                    palettes[key] = p
+                    paletteOrder.append(key)
+                    if paletteOrder.count > 16 { palettes[paletteOrder.removeFirst()] = nil }
+                    paletteArrived = true
+                }
             }
-            lock.unlock()
         }
     }
 
-    /// True once after a palette finished fitting (the UI redraws then).
-    public func takePaletteArrived() -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        let a = paletteArrived
-        paletteArrived = false
-        return a
+    /// True once after a palette finished fitting.
+    func takePaletteArrived() -> Bool {
+        locked {
+            let a = paletteArrived
+            paletteArrived = false
+            return a
+        }
     }
 }

@@ -73,7 +73,7 @@ func drawImageArea(_ state: ViewerState, _ area: Rect, _ composer: Composer, _ s
     }
     let whole = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: area.width, maxRows: area.height)
     composer.beginFrame(state: state, image: image, columns: whole.columns, rows: whole.rows)
-    if state.showLadder && state.method == .integratedGradCAM { return drawLadder(state, area, image, composer, &scr) }
+    if state.showLadder && state.method.takes.contains(.steps) { return drawLadder(state, area, image, composer, &scr) }
     if state.compare != nil { return drawDifference(state, area, image, composer, &scr) }
     if state.view == .grid {
         let methods = Method.allCases
@@ -97,6 +97,7 @@ func drawImageArea(_ state: ViewerState, _ area: Rect, _ composer: Composer, _ s
     }
     let fit = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: area.width, maxRows: area.height)
     let g = composer.tile(state: state, image: image, method: state.method, columns: fit.columns, rows: fit.rows)
+    // (The tiles of the next o / c / v states are rendered ahead by the UI loop: `mainTileSize`, `Composer.prefetch`.)
     let ox = area.x + (area.width - fit.columns) / 2, oy = area.y + (area.height - fit.rows) / 2
     blit(g, x: ox, y: oy, &scr)
     if let p = state.probe, let cell = probeCell(state, p, imageWidth: image.width, imageHeight: image.height,
@@ -116,6 +117,17 @@ func probeCell(_ state: ViewerState, _ p: ProbeCursor, imageWidth: Int, imageHei
     let px = Double(reg.x) + (Double(p.column) + 0.5) * Double(reg.width) / Double(w)
     let py = Double(reg.y) + (Double(p.row) + 0.5) * Double(reg.height) / Double(h)
     return (min(columns - 1, Int(px * Double(columns) / Double(imageWidth))), min(rows - 1, Int(py * Double(rows) / Double(imageHeight))))
+}
+
+/// The size in cells of the single tile `drawImageArea` draws for `state`
+/// on a `width` x `height` terminal; nil when it draws none (no image, the
+/// help screen, the grid, the ladder or the difference view).
+public func mainTileSize(_ state: ViewerState, width: Int, height: Int) -> (columns: Int, rows: Int)? {
+    let lay = Layout(width: width, height: height)
+    guard lay.fits, let image = state.image, state.input != .help, state.view != .grid, state.compare == nil,
+          !(state.showLadder && state.method.takes.contains(.steps)) else { return nil }
+    let fit = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: lay.image.width, maxRows: lay.image.height)
+    return (fit.columns, fit.rows)
 }
 
 /// Places `count` labelled tiles of the photo in `area`, choosing the
@@ -176,11 +188,12 @@ func drawDifference(_ state: ViewerState, _ area: Rect, _ image: RGBImage, _ com
     }
 }
 
-/// A short name of a key's map: method, and for Integrated Grad-CAM its options.
+/// A short name of a key's map: method, and the options it takes.
 func describe(_ k: JobKey?) -> String {
     guard let k else { return "-" }
-    guard k.method == .integratedGradCAM else { return k.method.shortName }
-    return "IG-CAM m=\(k.steps) \(k.baseline) \(k.reading == .figure ? "fig" : "code")"
+    let t = k.method.takes
+    return ([k.method.shortName] + (t.contains(.steps) ? ["m=\(k.steps)"] : []) + (t.contains(.baseline) ? ["\(k.baseline)"] : [])
+            + (t.contains(.reading) ? [k.reading == .figure ? "fig" : "code"] : [])).joined(separator: " ")
 }
 
 /// A colour for panel cells in the frame's colour mode (and palette).
@@ -233,8 +246,7 @@ func drawPanel(_ state: ViewerState, _ p: Rect, _ scr: inout Screen, colour: (UI
     } else {
         field("layer", "-")
     }
-    let ig = state.method == .integratedGradCAM
-    field("steps m", "\(state.steps)\(ig ? "" : " (IG-CAM only)")")
+    field("steps m", "\(state.steps)\(state.method.takes.contains(.steps) ? "" : " (IG-CAM only)")")
     field("baseline", state.baseline.description)
     field("reading", state.reading.rawValue)
     field("view", "\(state.view.rawValue), opacity \(state.opacity)")
@@ -264,7 +276,7 @@ func drawPanel(_ state: ViewerState, _ p: Rect, _ scr: inout Screen, colour: (UI
         }
     } else {
         colourBar(w) { t in state.colorMap.color(t) }
-        if let r, let range = mapRange(r.map) {
+        if let r, let range = finiteRange(r.map) {
             line("0=min \(compact(Double(range.min)))  1=max \(compact(Double(range.max)))\(r.isFinal ? "" : " so far")")
         }
     }
@@ -285,7 +297,7 @@ func drawPanel(_ state: ViewerState, _ p: Rect, _ scr: inout Screen, colour: (UI
 /// path-averaged map between successive m of the ladder, as a sparkline and
 /// numbers, and the map's sum / m against y(x) - y(x').
 func drawConvergence(_ state: ViewerState, _ line: (String, Bool, Bool) -> Void) {
-    guard state.method == .integratedGradCAM else { return }
+    guard state.method.takes.contains(.steps) else { return }
     let keys = state.ladderKeys
     var changes = [Double]()
     for i in keys.indices.dropFirst() {

@@ -7,6 +7,19 @@ import IGModel
 /// latest `WorkRequest` (older ones are dropped, so a flood of keys never
 /// queues work) and polls `drain()` for events. A request that no longer
 /// wants the running job cancels it.
+///
+/// A `Thread`, not a Swift concurrency task, on purpose: one explanation is a
+/// synchronous call that keeps a core busy for up to seconds inside oneDNN
+/// and OpenMP (it cannot await, and would pin one of the cooperative pool's
+/// few threads), the reference engine's deep graphs want the 16 MiB stack a
+/// `Thread` can be given, and the UI loop it serves is a blocking ncurses
+/// loop that polls the mailbox every 30 ms rather than awaiting.
+/// Cancellation is the `CancellationToken` checked between micro-batches.
+///
+/// Sendable by hand (`@unchecked`): every `var` is read and written under
+/// `cond` (the worker's own `explainer` reference is read under it too),
+/// except `thread`, set once by `start` on the UI thread; `model` and `topK`
+/// are lets.
 public final class JobRunner: @unchecked Sendable {
     public let model: Model
     public let topK: Int
@@ -21,8 +34,9 @@ public final class JobRunner: @unchecked Sendable {
     private var completed = Set<JobKey>()
     private var scored = Set<ScoreKey>()
     private var thread: Thread?
+    private var startedCount = 0
     /// How many explain calls were started (for tests of coalescing).
-    public private(set) var started = 0
+    public var started: Int { cond.lock(); defer { cond.unlock() }; return startedCount }
 
     public init(model: Model, topK: Int = 5) {
         self.model = model
@@ -98,7 +112,7 @@ public final class JobRunner: @unchecked Sendable {
             while !stopped && task == nil { cond.wait(); task = nextTask() }
             if stopped { cond.unlock(); return }
             let token = CancellationToken()
-            if case .explain(let k)? = task { running = (k, token); started += 1 }
+            if case .explain(let k)? = task { running = (k, token); startedCount += 1 }
             let ex = explainer
             cond.unlock()
             switch task! {
@@ -139,7 +153,7 @@ public final class JobRunner: @unchecked Sendable {
                                    }, cancel: token)
             cond.lock(); completed.insert(key); cond.unlock()
             post(.finished(key, MapResult(map: r.map, width: r.width, height: r.height, done: 1, total: 1, seconds: r.seconds)))
-            if key.method == .integratedGradCAM {
+            if key.method.takes.contains(.baseline) {
                 // y(x) and y(x') once per image, class and baseline: one forward of the baseline.
                 let sk = ScoreKey(image: key.image, classIndex: key.classIndex, baseline: key.baseline)
                 cond.lock(); let fresh = scored.insert(sk).inserted; cond.unlock()

@@ -53,14 +53,6 @@ public func probe(_ map: [Float], mapWidth: Int, mapHeight: Int, at cursor: Prob
     return ProbeReading(value: v, percentile: pct, imageX: ix, imageY: iy)
 }
 
-/// The finite minimum and maximum of a map (what 0 and 1 of the colour map
-/// stand for after min-max normalisation); nil when it has no finite value.
-public func mapRange(_ map: [Float]) -> (min: Float, max: Float)? {
-    var lo = Float.infinity, hi = -Float.infinity
-    for v in map where v.isFinite { lo = min(lo, v); hi = max(hi, v) }
-    return lo <= hi ? (lo, hi) : nil
-}
-
 /// The step counts of the convergence ladder for `steps`: 1, 2, 4, ... up to
 /// the largest power of two not above `steps` (at most `limit` of them, the
 /// largest kept). With m = 2k the figure reading's path points k'/m include

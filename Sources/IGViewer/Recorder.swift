@@ -10,6 +10,11 @@ import Glibc
 /// the pseudo-terminal unchanged (Ctrl-C becomes SIGINT to the viewer, as the
 /// pseudo-terminal has no foreground process group to signal). The file is
 /// written under a temporary name and renamed by `finish`.
+///
+/// Sendable by hand (`@unchecked`), for its two pump threads: they use only
+/// the file descriptors (lets), `file` under `lock`, and the flags and
+/// buffer under `lock`; `saved` and `size` belong to the UI thread (init,
+/// `syncSize`, `finish`) and are never touched by the pumps.
 final class Recorder: @unchecked Sendable {
     let path: String
     private let temp: String

@@ -1,6 +1,7 @@
 import Foundation
 import IGExplain
 import IGImaging
+import IGModel
 
 /// The viewer's keys, for the help screen and the hint line.
 public let keyHelp: [(keys: String, what: String)] = [
@@ -40,11 +41,12 @@ public func reduce(_ state: ViewerState, _ key: Key) -> (ViewerState, [Effect]) 
         case .escape: s.input = .normal; s.status = ""
         case .enter:
             s.input = .normal
-            switch findClass(text, labels: s.labels) {
-            case .success(let (c, note)):
+            do {
+                let c = try lookUpClass(text, labels: s.labels)
                 s.classIndex = c
-                s.status = "class \(c): \(s.label(c))" + note
-            case .failure(let e): s.status = e.message
+                s.status = "class \(c): \(s.label(c))"
+            } catch {
+                s.status = "\(error)"
             }
         case .backspace: s.input = .search(String(text.dropLast()))
         case .char(let ch): s.input = .search(text + String(ch))
@@ -111,7 +113,7 @@ public func reduce(_ state: ViewerState, _ key: Key) -> (ViewerState, [Effect]) 
     case .char("t"):
         s.showLadder.toggle()
         if s.showLadder { s.compare = nil }
-        if s.showLadder && s.method != .integratedGradCAM { s.status = "the m ladder is for Integrated Grad-CAM (m selects it)" }
+        if s.showLadder && !s.method.takes.contains(.steps) { s.status = "the m ladder is for Integrated Grad-CAM (m selects it)" }
     case .char("d"):
         if s.compare == nil {
             s.compare = .method(s.method == .gradCAM ? .integratedGradCAM : .gradCAM)
@@ -128,6 +130,12 @@ public func reduce(_ state: ViewerState, _ key: Key) -> (ViewerState, [Effect]) 
     default: break
     }
     return finish(state, s, effects)
+}
+
+/// The states the display-only keys o, c and v lead to from `state`: what
+/// the UI loop asks the composer to render ahead (`Composer.prefetch`).
+public func displayNeighbours(_ state: ViewerState) -> [ViewerState] {
+    ["o", "c", "v"].map { reduce(state, .char(Character($0))).0 }
 }
 
 /// One worker event: the next state and any new work. Pure.
@@ -212,21 +220,4 @@ func changeImage(_ s: inout ViewerState, by d: Int) {
     s.top = []
     s.classIndex = nil
     s.status = ""
-}
-
-struct SearchError: Error { let message: String }
-
-/// A class by index or by (part of) its label: an exact label first, then the
-/// first label containing the text; the note says how many others matched.
-func findClass(_ text: String, labels: [String]) -> Result<(Int, String), SearchError> {
-    let q = text.trimmingCharacters(in: .whitespaces).lowercased()
-    if q.isEmpty { return .failure(SearchError(message: "search: type a class name or index")) }
-    if let i = Int(q) {
-        guard labels.indices.contains(i) else { return .failure(SearchError(message: "class \(i) is out of range 0..<\(labels.count)")) }
-        return .success((i, ""))
-    }
-    if let i = labels.firstIndex(where: { $0.lowercased() == q }) { return .success((i, "")) }
-    let hits = labels.indices.filter { labels[$0].lowercased().contains(q) }
-    guard let first = hits.first else { return .failure(SearchError(message: "no class matches '\(text)'")) }
-    return .success((first, hits.count > 1 ? " (first of \(hits.count) matches)" : ""))
 }

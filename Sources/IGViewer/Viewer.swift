@@ -44,7 +44,7 @@ public func expandImagePaths(_ paths: [String]) throws -> [String] {
 public func savePath(imagePath: String, method: Method, classIndex: Int, view: ViewMode) -> String {
     let dir = (imagePath as NSString).deletingLastPathComponent
     let stem = ((imagePath as NSString).lastPathComponent as NSString).deletingPathExtension
-    let what = view == .image ? "image" : (view == .heatmap ? "\(method.rawValue)-heatmap" : method.rawValue)
+    let what = view == .image ? "image" : (view == .heatmap ? "\(method.name)-heatmap" : method.name)
     return uniquePath(base: (dir.isEmpty ? "" : dir + "/") + "\(stem)-\(what)-\(classIndex)", ext: "png")
 }
 
@@ -120,6 +120,10 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
             if let g = graphics, place?.key != g.shownKey { term.invalidate() }
             term.show(screen)
             graphics?.show(state, place)
+            // The tiles the display-only keys lead to, rendered ahead in the background.
+            if let image = state.image, let size = mainTileSize(state, width: w, height: h) {
+                composer.prefetch(from: state, to: displayNeighbours(state), image: image, columns: size.columns, rows: size.rows)
+            }
             let t2 = DispatchTime.now().uptimeNanoseconds
             if let f = timing, let k = keyTime {
                 let ms = { (a: UInt64, b: UInt64) in String(format: "%.3f", Double(b - a) / 1e6) }

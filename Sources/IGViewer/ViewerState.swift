@@ -26,8 +26,9 @@ public enum InputMode: Equatable, Sendable {
 }
 
 /// One explanation the viewer can ask for. Fields that do not change a
-/// method's result (m, baseline, reading for the one-pass methods) are
-/// normalised away so equal results share a key.
+/// method's result (the options it does not take, `Method.takes`: m,
+/// baseline, reading for the one-pass methods) are normalised away so equal
+/// results share a key.
 public struct JobKey: Hashable, Sendable, CustomStringConvertible {
     public var image: String
     public var method: Method
@@ -39,17 +40,16 @@ public struct JobKey: Hashable, Sendable, CustomStringConvertible {
 
     public init(image: String, method: Method, layer: String, classIndex: Int, steps: Int, baseline: Baseline, reading: Reading) {
         self.image = image; self.method = method; self.layer = layer; self.classIndex = classIndex
-        let ig = method == .integratedGradCAM
-        self.steps = ig ? steps : 0
-        self.baseline = ig ? baseline : .black
-        self.reading = ig ? reading : .figure
+        self.steps = method.takes.contains(.steps) ? steps : 0
+        self.baseline = method.takes.contains(.baseline) ? baseline : .black
+        self.reading = method.takes.contains(.reading) ? reading : .figure
     }
 
     public var options: ExplainOptions {
         ExplainOptions(steps: max(steps, 1), baseline: baseline, reading: reading)
     }
 
-    public var description: String { "\(method.rawValue) \(layer) class \(classIndex) m=\(steps) \(baseline)" }
+    public var description: String { "\(method.name) \(layer) class \(classIndex) m=\(steps) \(baseline)" }
 }
 
 /// A map as far as it has got: final, or partial while a method runs.
@@ -205,15 +205,15 @@ public struct ViewerState: Equatable, Sendable {
         }
     }
 
-    /// The convergence ladder's keys (m = 1, 2, 4, ... up to m), Integrated Grad-CAM only.
+    /// The convergence ladder's keys (m = 1, 2, 4, ... up to m), for a method that takes m.
     public var ladderKeys: [JobKey] {
-        guard method == .integratedGradCAM else { return [] }
+        guard method.takes.contains(.steps) else { return [] }
         return ladderSteps(steps).compactMap { key(steps: $0) }
     }
 
-    /// The scores the completeness line needs for the current map.
+    /// The scores the completeness line needs for the current map (a path from a baseline).
     public var scoreKey: ScoreKey? {
-        guard method == .integratedGradCAM, let path = imagePath, let c = classIndex else { return nil }
+        guard method.takes.contains(.baseline), let path = imagePath, let c = classIndex else { return nil }
         return ScoreKey(image: path, classIndex: c, baseline: baseline)
     }
 

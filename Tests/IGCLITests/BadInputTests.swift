@@ -23,6 +23,21 @@ final class BadInputTests: XCTestCase {
         try expectFailure(["--method", "grad-cam,nosuchcam"], mentioning: ["nosuchcam", "method"])
     }
 
+    /// A method named twice (by name or alias) is a usage error, for explain's --method and evaluate's --methods alike.
+    func testMethodListedTwice() throws {
+        let dir = try makeTempDir(self)
+        for args in [["explain", cat, "--method", "grad-cam,gc"], ["explain", cat, "--method", "igc", "--method", "integrated-grad-cam"],
+                     ["bench", "--method", "lc,layer-cam"], ["evaluate", "--methods", "score-cam,score"]] {
+            let r = try Igcam.fails(args, cwd: dir, mentioning: ["listed twice"])
+            XCTAssertEqual(r.status, 2, r.summary)
+        }
+    }
+
+    /// A part of a label that several labels contain is ambiguous: an error naming them with their indices.
+    func testAmbiguousClassName() throws {
+        try expectFailure(["--method", "grad-cam", "--class", "terrier"], mentioning: ["ambiguous", "terrier"])
+    }
+
     func testUnknownLayer() throws {
         try expectFailure(["--method", "grad-cam", "--layer", "_nosuch.layer7"], mentioning: ["_nosuch.layer7"])
     }
@@ -149,6 +164,10 @@ final class BadInputTests: XCTestCase {
             (["bench", "--baseline", ""], "--baseline"),
             (["demo", "sensitivity", "--steps", "0"], "--steps"),
             (["view", "--color", "purple"], "--color"),
+            (["view", "--graphics", "gif"], "--graphics"),
+            (["evaluate", "--reading", "sideways"], "--reading"),
+            (["evaluate", "--methods", "grad-cam,nope"], "--methods"),
+            (["score", "--map", "m.npy", "--annotation", "a.xml", "--name", "cat", "--resize", "squash"], "--resize"),
             (["view", "--top", "0"], "--top"),
             (["evaluate", "--backend", "gpu"], "--backend"),
         ]
@@ -187,8 +206,12 @@ final class BadInputTests: XCTestCase {
     func testHelpListsChoices() throws {
         let dir = try makeTempDir(self)
         let r = try Igcam.ok(["explain", "--help"], cwd: dir)
-        for choice in ["authors-code", "figure", "viridis", "reference", "fast"] {
+        for choice in ["authors-code", "figure", "viridis", "reference", "fast", "stretch", "crop", "ablation-cam", "hires-cam"] {
             XCTAssertTrue(r.stdout.contains(choice), "explain --help does not list \(choice)")
+        }
+        let view = try Igcam.ok(["view", "--help"], cwd: dir)
+        for choice in ["truecolor", "256", "sixel", "kitty"] {
+            XCTAssertTrue(view.stdout.contains(choice), "view --help does not list \(choice)")
         }
     }
 }

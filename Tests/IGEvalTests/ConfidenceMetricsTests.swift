@@ -1,4 +1,5 @@
 import XCTest
+import IGImaging
 @testable import IGEval
 
 final class ConfidenceMetricsTests: XCTestCase {
@@ -26,8 +27,10 @@ final class ConfidenceMetricsTests: XCTestCase {
     }
 
     func testMaskedImageAndNormalize() throws {
-        XCTAssertEqual(minMaxNormalize([2, 4, 6]), [0, 0.5, 1])
-        XCTAssertEqual(minMaxNormalize([3, 3]), [0, 0])
+        // The masks come from IGImaging's one normaliser: NaN and infinities count as 0.
+        XCTAssertEqual(normalizeMinMax([2, 4, 6]), [0, 0.5, 1])
+        XCTAssertEqual(normalizeMinMax([3, 3]), [0, 0])
+        XCTAssertEqual(normalizeMinMax([.nan, 2, -.infinity, 6]), [0, 0, 0, 1])
         let e = try maskedImage(chw: [1, 0.5, 0.2, 0.4], map01: [0.5, 1])
         XCTAssertEqual(e, [0.5, 0.5, 0.1, 0.4])
         XCTAssertThrowsError(try maskedImage(chw: [1, 2, 3], map01: [1, 1]))

@@ -13,24 +13,24 @@ final class FormulaTests: XCTestCase {
 
     func testGradCAM() {
         // a0 = 0, a1 = 0.5 -> L = ReLU(0.5 * [2, 0]) = [1, 0]
-        XCTAssertEqual(CAM.gradCAM(a: a[...], g: g[...], channels: 2, hw: 2), [1, 0])
+        XCTAssertEqual(GradCAM().map(a: a[...], g: g[...], channels: 2, hw: 2), [1, 0])
     }
 
     func testHiResAndLayerCAM() {
         // HiRes: [1*1 + 0.5*2, 3*(-1) + 0.5*0] = [2, -3] -> ReLU [2, 0]
-        XCTAssertEqual(CAM.hiresCAM(a: a[...], g: g[...], channels: 2, hw: 2), [2, 0])
+        XCTAssertEqual(HiResCAM().map(a: a[...], g: g[...], channels: 2, hw: 2), [2, 0])
         // Layer: ReLU(g) -> [1, 0], [0.5, 0.5]: [1 + 1, 0 + 0] = [2, 0]
-        XCTAssertEqual(CAM.layerCAM(a: a[...], g: g[...], channels: 2, hw: 2), [2, 0])
+        XCTAssertEqual(LayerCAM().map(a: a[...], g: g[...], channels: 2, hw: 2), [2, 0])
         let neg: [Float] = [-1, -1, 0.5, 0.5]
         // HiRes [-1 + 1, -3 + 0] -> [0, 0]; Layer drops the negative gradients: [1, 0]
-        XCTAssertEqual(CAM.hiresCAM(a: a[...], g: neg[...], channels: 2, hw: 2), [0, 0])
-        XCTAssertEqual(CAM.layerCAM(a: a[...], g: neg[...], channels: 2, hw: 2), [1, 0])
+        XCTAssertEqual(HiResCAM().map(a: a[...], g: neg[...], channels: 2, hw: 2), [0, 0])
+        XCTAssertEqual(LayerCAM().map(a: a[...], g: neg[...], channels: 2, hw: 2), [1, 0])
     }
 
     func testXGradCAM() {
         // a0 = (1*1 + 3*(-1)) / 4 = -0.5; a1 = (2*0.5 + 0) / 2 = 0.5
         // L = ReLU(-0.5*[1,3] + 0.5*[2,0]) = ReLU([0.5, -1.5]) = [0.5, 0]
-        XCTAssertEqual(CAM.xgradCAM(a: a[...], g: g[...], channels: 2, hw: 2), [0.5, 0])
+        XCTAssertEqual(XGradCAM().map(a: a[...], g: g[...], channels: 2, hw: 2), [0.5, 0])
     }
 
     func testGradCAMPlusPlusFollowsEquation19() {
@@ -38,15 +38,15 @@ final class FormulaTests: XCTestCase {
         //            g = -1: alpha = 1 / (2 - 4) = -1/2, ReLU(g) = 0 -> 0. w0 = 1/6.
         // Channel 1: sum A = 2. g = 0.5: alpha = 0.25 / (0.5 + 2 * 0.125) = 1/3, times 0.5 = 1/6, twice: w1 = 1/3.
         // L = ReLU(1/6 * [1, 3] + 1/3 * [2, 0]) = [5/6, 1/2]
-        let m = CAM.gradCAMPlusPlus(a: a[...], g: g[...], channels: 2, hw: 2)
+        let m = GradCAMPlusPlus().map(a: a[...], g: g[...], channels: 2, hw: 2)
         XCTAssertEqual(m[0], 5.0 / 6, accuracy: 1e-6)
         XCTAssertEqual(m[1], 0.5, accuracy: 1e-6)
         // A zero gradient gives alpha 0 (0/0 defined as 0), not NaN.
-        XCTAssertEqual(CAM.gradCAMPlusPlus(a: a[...], g: [0, 0, 0, 0][...], channels: 2, hw: 2), [0, 0])
+        XCTAssertEqual(GradCAMPlusPlus().map(a: a[...], g: [0, 0, 0, 0][...], channels: 2, hw: 2), [0, 0])
     }
 
     func testMethodNamesAndAliases() {
-        for m in Method.allCases { XCTAssertEqual(Method(name: m.rawValue), m) }
+        for m in Method.allCases { XCTAssertEqual(Method(name: m.name), m) }
         XCTAssertEqual(Method(name: "IGC"), .integratedGradCAM)
         XCTAssertEqual(Method(name: "gradcam++"), .gradCAMPlusPlus)
         XCTAssertNil(Method(name: "guided-backprop"))

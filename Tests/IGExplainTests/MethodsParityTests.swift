@@ -6,7 +6,7 @@ import IGImaging
 @testable import IGModel
 
 /// Every method against an independent PyTorch implementation of
-/// METHODS.md (tools/methods_reference.py, cross-checked there against
+/// docs/METHODS.md (tools/methods_reference.py, cross-checked there against
 /// jacobgil's grad-cam where that library agrees with the definitions), on
 /// the bundled EfficientNet-Lite0 at two layers. Maps must agree to 1e-3
 /// after dividing each by its maximum.
@@ -42,7 +42,7 @@ final class MethodsParityTests: XCTestCase {
                tolerance: Float = 1e-3) throws {
         let layer = try model.layer(module)
         let e = try explainer.explain(method, layer: layer, classIndex: 285, options: options)
-        assertSameMap(e.map, try reference(fixture, module), "\(method.rawValue) at \(module)", tolerance: tolerance)
+        assertSameMap(e.map, try reference(fixture, module), "\(method.name) at \(module)", tolerance: tolerance)
     }
 
     func testOnePassMethodsAtBothLayers() throws {

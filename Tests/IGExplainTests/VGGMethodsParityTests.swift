@@ -5,7 +5,7 @@ import IGImaging
 @testable import IGExplain
 @testable import IGModel
 
-/// Every method against an independent PyTorch implementation of METHODS.md
+/// Every method against an independent PyTorch implementation of docs/METHODS.md
 /// (tools/methods_reference.py) on torchvision VGG16 with seeded random
 /// weights at `features.29` (512 x 14 x 14), the bundled cat photo, class =
 /// PyTorch's top-1. Maps must agree to 1e-3 after dividing each by its maximum,

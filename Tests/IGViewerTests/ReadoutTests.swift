@@ -50,9 +50,9 @@ final class ReadoutTests: XCTestCase {
         XCTAssertEqual(normalisedDifference([0, 1, 2], [10, 5, 0]), [-1, 0, 1])
         XCTAssertEqual(normalisedDifference([3, 1, 2], [3, 1, 2]), [0, 0, 0])
         XCTAssertNil(normalisedDifference([1], [1, 2]))
-        let r = mapRange([2, .nan, -3, 7])
+        let r = finiteRange([2, .nan, -3, 7])
         XCTAssertEqual(r?.min, -3); XCTAssertEqual(r?.max, 7)
-        XCTAssertNil(mapRange([.nan]))
+        XCTAssertNil(finiteRange([.nan]))
     }
 
     /// A 4 x 4 map at the current key of the tiny model's state (its layer is 8 x 8: the map's own size wins).

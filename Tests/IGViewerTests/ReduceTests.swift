@@ -70,9 +70,12 @@ final class ReduceTests: XCTestCase {
         XCTAssertEqual(press(s, [.char("/")] + chars("7") + [.enter]).0.classIndex, 7)
         let (tiger, _) = press(s, [.char("/")] + chars("tiger") + [.enter])
         XCTAssertEqual(tiger.classIndex, 11, "an exact label wins over 'tiger cat'")
+        // Three labels contain "cat": ambiguous (the one rule of lookUpClass), the class stays, the
+        // status names the candidates with their indices.
         let (cat, _) = press(s, [.char("/")] + chars("cat") + [.enter])
-        XCTAssertEqual(cat.classIndex, 0)
-        XCTAssertTrue(cat.status.contains("3 matches"), cat.status)
+        XCTAssertEqual(cat.classIndex, 3)
+        XCTAssertTrue(cat.status.contains("ambiguous") && cat.status.contains("0 (tabby cat)") && cat.status.contains("2 (Persian cat)"), cat.status)
+        XCTAssertEqual(press(s, [.char("/")] + chars("persian") + [.enter]).0.classIndex, 2, "a unique part of a label")
         let (none, _) = press(s, [.char("/")] + chars("zebra") + [.enter])
         XCTAssertEqual(none.classIndex, 3)
         XCTAssertTrue(none.status.contains("zebra"))
