@@ -5,10 +5,23 @@ import IGEngine
 /// The post-op argument index of binary post-op 0 (DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1).
 let postOp0Src1: Int32 = 16384 | 2
 
+/// The oneDNN binary algorithm of an arithmetic op (nil: the reference runs it).
+func binaryAlg(_ op: BinaryOp) -> dnnl_alg_kind_t? {
+    switch op {
+    case .add: return dnnl_binary_add
+    case .sub: return dnnl_binary_sub
+    case .mul: return dnnl_binary_mul
+    case .div: return dnnl_binary_div
+    // oneDNN has a binary max, but ties would need the reference's rule in the backward.
+    case .max: return nil
+    }
+}
+
 /// Add/Sub/Mul/Div where one operand has the output's shape and the other
 /// broadcasts over it (oneDNN's src1 broadcasting); either may be constant.
 final class BinaryStep: Step {
     let node: Node
+    let op: BinaryOp
     let fwd: Prim
     /// Input index feeding src0 (full shape) and src1.
     let full: Int, other: Int
@@ -18,9 +31,9 @@ final class BinaryStep: Step {
     let constant1: DMem?
     /// Add, and Sub, pass the gradient through when no operand broadcasts.
     var passThrough: Bool {
-        switch node.op {
+        switch op {
         case .add, .sub: return shapes[0] == outShape && shapes[1] == outShape
-        default: return false
+        case .mul, .div, .max: return false
         }
     }
     var backwardReadsInputs: Bool { !passThrough }
@@ -29,19 +42,13 @@ final class BinaryStep: Step {
     let activation: Activation
     private let activationBackward: FusedActivationBackward
 
-    init(_ node: Node, ctx: RunContext, activation: Activation = .none) throws {
+    init(_ node: Node, _ op: BinaryOp, ctx: RunContext, activation: Activation = .none) throws {
         self.node = node
+        self.op = op
         self.activation = activation
         activationBackward = FusedActivationBackward(activation)
         guard node.inputs.count == 2 else { throw EngineError("expected 2 inputs") }
-        let alg: dnnl_alg_kind_t
-        switch node.op {
-        case .add: alg = dnnl_binary_add
-        case .sub: alg = dnnl_binary_sub
-        case .mul: alg = dnnl_binary_mul
-        case .div: alg = dnnl_binary_div
-        default: throw EngineError("not a binary op")
-        }
+        guard let alg = binaryAlg(op) else { throw EngineError("no oneDNN algorithm for \(op.name)") }
         func shape(_ name: String) throws -> [Int] {
             if let v = ctx.values[name] { return v.dims }
             if let c = ctx.graph.constants[name] { return c.shape }
@@ -101,7 +108,7 @@ final class BinaryStep: Step {
         }
         // Add (and Sub's first operand) pass the gradient through unchanged.
         if shapes[wrt] == outShape {
-            switch node.op {
+            switch op {
             case .add: return dy
             case .sub where wrt == 0: return dy
             case .sub:
@@ -109,7 +116,7 @@ final class BinaryStep: Step {
                 let n = dy.floatCount, s = dy.floats, t = out.floats
                 for i in 0..<n { t[i] = -s[i] }
                 return out
-            default: break
+            case .mul, .div, .max: break
             }
         }
         return try referenceBackward(node, ctx, dy: dy, wrt: wrt)

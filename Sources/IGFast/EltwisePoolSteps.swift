@@ -24,8 +24,8 @@ final class EltwiseStep: Step {
     var backwardReadsInputs: Bool { !usesDst }
     var backwardReadsOutput: Bool { usesDst }
 
-    init(_ node: Node, x: DMem, training: Bool) throws {
-        guard var e = eltwiseAlg(node.op) else { throw EngineError("not a oneDNN eltwise op") }
+    init(_ node: Node, _ op: UnaryOp, x: DMem, training: Bool) throws {
+        guard var e = eltwiseAlg(op) else { throw EngineError("not a oneDNN eltwise op") }
         // On the backward path, algs that can differentiate from their output
         // use it, so the input need not be kept.
         var dst = false
@@ -92,17 +92,22 @@ final class PoolStep: Step {
         return o
     }
 
-    init(_ node: Node, x: DMem, training: Bool) throws {
+    /// Which pooling: global average, or a window (max or average).
+    enum Kind {
+        case globalAverage
+        case window(PoolAttributes, isMax: Bool)
+    }
+
+    init(_ node: Node, _ pooling: Kind, x: DMem, training: Bool) throws {
         self.node = node
         let xs = x.dims
         guard xs.count == 4 else { throw EngineError("expected a 4-D input, got \(xs)") }
         var out = [xs[0], xs[1], 1, 1]
-        switch node.op {
-        case .globalAveragePool:
+        switch pooling {
+        case .globalAverage:
             alg = dnnl_pooling_avg_exclude_padding
             kernel = [Int64(xs[2]), Int64(xs[3])]; strides = [1, 1]; dilation = [0, 0]; pl = [0, 0]; pr = [0, 0]
-        case .maxPool(let a), .averagePool(let a):
-            let isMax: Bool = { if case .maxPool = node.op { return true } else { return false } }()
+        case .window(let a, let isMax):
             if !isMax && a.dilations != [1, 1] { throw EngineError("dilated average pooling is left to the reference") }
             var right = [Int64]()
             for ax in 0..<2 {
@@ -123,8 +128,6 @@ final class PoolStep: Step {
             kernel = a.kernel.map(Int64.init); strides = a.strides.map(Int64.init)
             dilation = a.dilations.map { Int64($0 - 1) }
             pl = [Int64(a.pads[0]), Int64(a.pads[1])]; pr = right
-        default:
-            throw EngineError("not a pooling op")
         }
         self.training = training
         var src = x.md, dst = try anyMD(out)

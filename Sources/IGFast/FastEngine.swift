@@ -250,7 +250,7 @@ func fuse(_ g: Graph, keep: Set<String>, backwardTo layer: String? = nil) -> Fus
     // Residual adds: add index -> (conv index, residual tensor).
     var residualAdds = [Int: (conv: Int, residual: String)]()
     var fusedConvs = Set<Int>()
-    for (j, n) in g.nodes.enumerated() where n.op == .add && n.inputs.count == 2 && !onBackward.contains(j) {
+    for (j, n) in g.nodes.enumerated() where n.op == .binary(.add) && n.inputs.count == 2 && !onBackward.contains(j) {
         guard n.inputs.allSatisfy({ g.constants[$0] == nil }), !keep.contains(n.inputs[0]) || !keep.contains(n.inputs[1]),
               let s0 = shapes[n.inputs[0]], s0 == shapes[n.inputs[1]] else { continue }
         let candidates = (0..<2).compactMap { q -> (q: Int, i: Int)? in
@@ -278,13 +278,7 @@ func fuse(_ g: Graph, keep: Set<String>, backwardTo layer: String? = nil) -> Fus
         }
         if !keep.contains(node.output), let readers = p.consumers[node.output], readers.count == 1, let j = readers.first,
            g.nodes[j].inputs == [node.output] {
-            let act: Activation?
-            switch g.nodes[j].op {
-            case .relu: act = .relu
-            case .clip(let lo, let hi): act = .clip(min: lo, max: hi)
-            default: act = nil
-            }
-            if let act {
+            if case .unary(let u) = g.nodes[j].op, let act = fusable(u) {
                 switch node.op {
                 case .conv(var a) where a.activation == .none:
                     a.activation = act
@@ -294,7 +288,7 @@ func fuse(_ g: Graph, keep: Set<String>, backwardTo layer: String? = nil) -> Fus
                     a.activation = act
                     node = Node(name: node.name, op: .gemm(a), inputs: node.inputs, output: g.nodes[j].output)
                     skip.insert(j)
-                case .add where node.inputs.count == 2 && node.inputs.allSatisfy({ g.constants[$0] == nil }):
+                case .binary(.add) where node.inputs.count == 2 && node.inputs.allSatisfy({ g.constants[$0] == nil }):
                     adds[node.name] = act
                     node = Node(name: node.name, op: node.op, inputs: node.inputs, output: g.nodes[j].output)
                     skip.insert(j)
@@ -378,12 +372,18 @@ final class CompiledPlan: @unchecked Sendable {
             case .conv(let a):
                 return try ConvStep(node, a, x: x0(), graph: graph, cache: weights, stream: ctx.stream,
                                     residualInPlace: inPlaceResiduals.contains(node.name))
-            case .relu, .clip, .leakyRelu, .sigmoid, .hardSwish:
-                return try EltwiseStep(node, x: x0(), training: training)
-            case .maxPool, .averagePool, .globalAveragePool:
-                return try PoolStep(node, x: x0(), training: training)
-            case .add, .sub, .mul, .div:
-                return try BinaryStep(node, ctx: ctx, activation: addActivations[node.name] ?? .none)
+            case .unary(let u):
+                if eltwiseAlg(u) != nil { return try EltwiseStep(node, u, x: x0(), training: training) }
+            case .maxPool(let a):
+                return try PoolStep(node, .window(a, isMax: true), x: x0(), training: training)
+            case .averagePool(let a):
+                return try PoolStep(node, .window(a, isMax: false), x: x0(), training: training)
+            case .globalAveragePool:
+                return try PoolStep(node, .globalAverage, x: x0(), training: training)
+            case .binary(let b):
+                if binaryAlg(b) != nil {
+                    return try BinaryStep(node, b, ctx: ctx, activation: addActivations[node.name] ?? .none)
+                }
             case .batchNorm:
                 return try BatchNormStep(node, x: x0(), graph: graph)
             case .gemm(let a):
@@ -394,7 +394,9 @@ final class CompiledPlan: @unchecked Sendable {
                 return try ConcatStep(node, axis: axis, ctx: ctx)
             case .softmax(let axis):
                 return try SoftmaxStep(node, axis: axis, x: x0())
-            default:
+            // No oneDNN step: the reference runs these (docs/FAST-BACKEND.md, "Native vs fallback").
+            case .prelu, .lrn, .globalMaxPool, .flatten, .reshape, .squeeze, .unsqueeze, .transpose, .logSoftmax,
+                 .identity, .pad, .padBorder, .reduceMean:
                 break
             }
         } catch {

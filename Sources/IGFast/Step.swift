@@ -58,18 +58,10 @@ final class FallbackStep: Step {
         self.activation = activation
     }
 
-    private var activationOp: Op? {
-        switch activation {
-        case .none: return nil
-        case .relu: return .relu
-        case .clip(let lo, let hi): return .clip(min: lo, max: hi)
-        }
-    }
-
     func forward(_ ctx: RunContext) throws {
         let xs = try node.inputs.map { try ctx.tensor($0) }
         var y = try ReferenceOps.forward(node.op, xs)
-        if let a = activationOp { y = try ReferenceOps.forward(a, [y]) }
+        if let a = activation.unary { y = try ReferenceOps.forward(.unary(a), [y]) }
         ctx.values[node.output] = try DMem.from(y)
     }
 
@@ -78,9 +70,9 @@ final class FallbackStep: Step {
         let y = try ctx.tensor(node.output)
         var d = try toTensor(dy, ctx.stream)
         var pre = y
-        if let a = activationOp {
+        if let a = activation.unary {
             pre = try ReferenceOps.forward(node.op, xs)
-            d = try ReferenceOps.backward(a, [pre], y: y, dy: d, wrt: 0)
+            d = try ReferenceOps.backward(.unary(a), [pre], y: y, dy: d, wrt: 0)
         }
         return try DMem.from(ReferenceOps.backward(node.op, xs, y: pre, dy: d, wrt: wrt))
     }
@@ -105,15 +97,27 @@ final class WeightCache: @unchecked Sendable {
     }
 }
 
-/// Eltwise algorithm of a fused or stand-alone activation (nil: not native).
-func eltwiseAlg(_ op: Op) -> (alg: dnnl_alg_kind_t, alpha: Float, beta: Float)? {
+/// The oneDNN eltwise algorithm of a stand-alone activation (nil: the
+/// reference runs it).
+func eltwiseAlg(_ op: UnaryOp) -> (alg: dnnl_alg_kind_t, alpha: Float, beta: Float)? {
     switch op {
     case .relu: return (dnnl_eltwise_relu, 0, 0)
     case .leakyRelu(let a): return (dnnl_eltwise_relu, a, 0)
     case .clip(let lo, let hi): return (dnnl_eltwise_clip_v2, lo, hi)
     case .sigmoid: return (dnnl_eltwise_logistic, 0, 0)
     case .hardSwish: return (dnnl_eltwise_hardswish, 0, 0)
-    default: return nil
+    // oneDNN 2.6 has no hard-sigmoid algorithm.
+    case .hardSigmoid: return nil
+    }
+}
+
+/// The activation `fuse` may fold into the Conv, Gemm or Add before it: those
+/// whose backward oneDNN computes from the output alone (nil: never fused).
+func fusable(_ op: UnaryOp) -> Activation? {
+    switch op {
+    case .relu: return .relu
+    case .clip(let lo, let hi): return .clip(min: lo, max: hi)
+    case .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish: return nil
     }
 }
 

@@ -36,7 +36,7 @@ final class NetParityTests: XCTestCase {
         let g = tinyResidualNet(seed: 23)
         try assertParity(g, layers: ["r2"], capture: ["r1"], what: "captured residual")
         var g2 = g
-        g2.nodes.insert(Node(name: "again", op: .add, inputs: ["r2", "r1"], output: "r3"), at: 6)
+        g2.nodes.insert(Node(name: "again", op: .binary(.add), inputs: ["r2", "r1"], output: "r3"), at: 6)
         g2.nodes[7] = Node(name: "gap", op: .globalAveragePool, inputs: ["r3"], output: "g")
         let fast = try FastEngine(graph: g2)
         try assertParity(g2, layers: ["r3"], engine: fast, what: "residual read after the add")
