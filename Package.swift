@@ -47,7 +47,8 @@ let package = Package(
         // PNG/JPEG, resize, normalisation, colour maps, .npy, atomic writes.
         .target(name: "IGImaging", dependencies: ["CPNG", "CJPEG"], swiftSettings: wholeModule),
         // A model = ONNX graph + JSON sidecar + backend; classification.
-        .target(name: "IGModel", dependencies: ["IGEngine", "IGFast", "IGONNX", "IGImaging"], swiftSettings: wholeModule),
+        // (The caller builds the engine: IGCLI picks the fast or the reference backend.)
+        .target(name: "IGModel", dependencies: ["IGEngine", "IGONNX", "IGImaging"], swiftSettings: wholeModule),
         // Explanation methods: Integrated Grad-CAM and peers.
         .target(name: "IGExplain", dependencies: ["IGEngine", "IGModel", "IGImaging"], swiftSettings: wholeModule),
         // Metrics and PASCAL-VOC datasets.
@@ -73,8 +74,8 @@ let package = Package(
         .testTarget(name: "IGFastTests", dependencies: ["IGFast", "IGEngine", "IGTestSupport"]),
         .testTarget(name: "IGONNXTests", dependencies: ["IGONNX", "IGEngine"]),
         .testTarget(name: "IGImagingTests", dependencies: ["IGImaging"]),
-        .testTarget(name: "IGModelTests", dependencies: ["IGModel", "IGEngine", "IGImaging"]),
-        .testTarget(name: "IGExplainTests", dependencies: ["IGExplain", "IGModel", "IGEngine"]),
+        .testTarget(name: "IGModelTests", dependencies: ["IGModel", "IGEngine", "IGFast", "IGImaging"]),
+        .testTarget(name: "IGExplainTests", dependencies: ["IGExplain", "IGModel", "IGEngine", "IGFast"]),
         .testTarget(name: "IGEvalTests", dependencies: ["IGEval", "IGImaging"]),
         .testTarget(name: "IGRenderTests", dependencies: ["IGRender", "IGImaging"]),
         .testTarget(name: "IGViewerTests", dependencies: ["IGViewer", "IGRender"]),

@@ -30,19 +30,12 @@ public struct ConvAttributes: Sendable, Equatable {
     public var dilations: [Int]
     public var group: Int
     public var activation: Activation
-    /// A residual Add fused into the convolution: the node's last input is
-    /// added to its output before the activation. Set only by the fast
-    /// engine's fusion (never by importers); inputs are then x, W, [bias,] residual.
-    public var residual: Bool
 
     public init(strides: [Int] = [1, 1], pads: [Int] = [0, 0, 0, 0], dilations: [Int] = [1, 1],
-                group: Int = 1, activation: Activation = .none, residual: Bool = false) {
+                group: Int = 1, activation: Activation = .none) {
         self.strides = strides; self.pads = pads; self.dilations = dilations
-        self.group = group; self.activation = activation; self.residual = residual
+        self.group = group; self.activation = activation
     }
-
-    /// Whether a node with these attributes and `inputs` inputs has a bias.
-    public func hasBias(inputs: Int) -> Bool { inputs - (residual ? 1 : 0) > 2 }
 }
 
 public struct PoolAttributes: Sendable, Equatable {
@@ -240,10 +233,5 @@ public struct Graph: Sendable {
                 output: String, aliases: [String: String] = [:]) {
         self.nodes = nodes; self.constants = constants; self.input = input
         self.inputShape = inputShape; self.output = output; self.shapes = [:]; self.aliases = aliases
-    }
-
-    /// The node that produces `tensor`, if any.
-    public func producer(of tensor: String) -> Node? {
-        nodes.first { $0.output == tensor }
     }
 }

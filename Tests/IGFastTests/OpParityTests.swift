@@ -16,6 +16,8 @@ final class OpParityTests: XCTestCase {
         let expected = native ? op.name : "reference"
         XCTAssertEqual(fast.stepKinds(batch: 3)["op"], expected, "forward \(op)", file: file, line: line)
         XCTAssertEqual(fast.stepKinds(batch: 3, layer: "x")["op"], expected, "gradient \(op)", file: file, line: line)
+        // A fallback by design is silent; only a oneDNN call that fails is a build failure.
+        XCTAssertEqual(fast.buildFailures, [], "\(op)", file: file, line: line)
     }
 
     func testConvolutions() throws {
@@ -91,6 +93,8 @@ final class OpParityTests: XCTestCase {
             try assertParity(try withHead(body, constants: ["k": randomTensor([1, 9], seed: 6, range: 0.5...1.5)],
                                           inputShape: [4, 9, 9], last: "y"), layers: ["x"], what: "\(op) broadcast first")
             // Two activations, same shape (a residual) and squeeze-excite style broadcast.
+            // (Not for Max: the broadcast operand, 2 + a mean, wins everywhere, so no gradient reaches m.)
+            guard b != .max else { continue }
             let two = [Node(name: "s", op: .unary(.sigmoid), inputs: ["x"], output: "s"),
                        Node(name: "gap", op: .globalAveragePool, inputs: ["x"], output: "g"),
                        Node(name: "g1", op: .binary(.add), inputs: ["g", "one"], output: "g1"),

@@ -9,8 +9,7 @@ public enum ReferenceOps {
         }
         switch op {
         case .conv(let a):
-            return try RefConv.forward(arg(0), arg(1), a.hasBias(inputs: x.count) ? x[2] : nil, a,
-                                       residual: a.residual ? x.last : nil)
+            return try RefConv.forward(arg(0), arg(1), x.count > 2 ? x[2] : nil, a)
         case .batchNorm: return try RefElementwise.channelAffine(arg(0), scale: arg(1), shift: arg(2))
         case .unary(let u): return RefElementwise.unaryForward(u, try arg(0))
         case .binary(let b): return try RefElementwise.binaryForward(b, arg(0), arg(1))
@@ -46,7 +45,6 @@ public enum ReferenceOps {
         switch op {
         case .conv(let a):
             let d = RefElementwise.activationBackward(a.activation, y: y, dy: dy)
-            if a.residual && wrt == x.count - 1 { return d }   // the fused residual: passed through
             guard wrt == 0 else { break }
             return try RefConv.backwardData(d, xShape: x[0].shape, x[1], a)
         case .batchNorm:
