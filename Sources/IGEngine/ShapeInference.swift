@@ -20,7 +20,7 @@ public struct ShapeError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Numpy broadcasting of two shapes, or nil if they do not broadcast.
-public func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
     let r = max(a.count, b.count)
     var out = [Int](repeating: 1, count: r)
     for i in 0..<r {

@@ -44,7 +44,7 @@ public enum InputLayout: String, Sendable, CaseIterable {
     case nhwc
 
     /// Whether an input of shape [N, d1, d2, d3] is NHWC under this setting.
-    public func isNHWC(_ d: [Int]) -> Bool {
+    func isNHWC(_ d: [Int]) -> Bool {
         switch self {
         case .nchw: return false
         case .nhwc: return true
