@@ -79,6 +79,8 @@ public enum UnaryOp: Sendable, Equatable {
     case sigmoid
     case hardSigmoid(alpha: Float, beta: Float)
     case hardSwish
+    /// x if x > 0 else alpha * (exp(x) - 1) (ONNX Elu).
+    case elu(alpha: Float)
 
     /// Which activation, without its attributes: one case per ONNX op type,
     /// whose name is the raw value. The importer looks ONNX op types up here.
@@ -89,6 +91,7 @@ public enum UnaryOp: Sendable, Equatable {
         case sigmoid = "Sigmoid"
         case hardSigmoid = "HardSigmoid"
         case hardSwish = "HardSwish"
+        case elu = "Elu"
     }
 
     public var kind: Kind {
@@ -99,6 +102,7 @@ public enum UnaryOp: Sendable, Equatable {
         case .sigmoid: return .sigmoid
         case .hardSigmoid: return .hardSigmoid
         case .hardSwish: return .hardSwish
+        case .elu: return .elu
         }
     }
 

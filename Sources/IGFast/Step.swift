@@ -173,6 +173,7 @@ func eltwiseAlg(_ op: UnaryOp) -> (alg: dnnl_alg_kind_t, alpha: Float, beta: Flo
     case .clip(let lo, let hi): return (dnnl_eltwise_clip_v2, lo, hi)
     case .sigmoid: return (dnnl_eltwise_logistic, 0, 0)
     case .hardSwish: return (dnnl_eltwise_hardswish, 0, 0)
+    case .elu(let a): return (dnnl_eltwise_elu, a, 0)
     // oneDNN 2.6 has no hard-sigmoid algorithm.
     case .hardSigmoid: return nil
     }
@@ -184,7 +185,7 @@ func fusable(_ op: UnaryOp) -> Activation? {
     switch op {
     case .relu: return .relu
     case .clip(let lo, let hi): return .clip(min: lo, max: hi)
-    case .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish: return nil
+    case .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish, .elu: return nil
     }
 }
 

@@ -231,6 +231,7 @@ extension LoweringContext {
         case .hardSwish: return .hardSwish
         case .leakyRelu: return .leakyRelu(alpha: try n.float("alpha", 0.01))
         case .hardSigmoid: return .hardSigmoid(alpha: try n.float("alpha", 0.2), beta: try n.float("beta", 0.5))
+        case .elu: return .elu(alpha: try n.float("alpha", 1))
         case .clip:
             if opset < 11 {
                 return .clip(min: try n.float("min", -.infinity), max: try n.float("max", .infinity))

@@ -72,6 +72,11 @@ final class ReferenceForwardTests: XCTestCase {
         for (got, want) in zip(hs, [0, -1.0 / 3, 0, 2.0 / 3, 4] as [Float]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
         XCTAssertEqual(try ReferenceOps.forward(.unary(.clip(min: 0, max: 6)), [x]).data, [0, 0, 0, 1, 4])
         XCTAssertEqual(try ReferenceOps.forward(.unary(.leakyRelu(alpha: 0.1)), [x]).data, [-0.4, -0.1, 0, 1, 4])
+        // numpy: np.where(x > 0, x, alpha * np.expm1(x)) for alpha 0.7 and 1.
+        for (got, want) in zip(try ReferenceOps.forward(.unary(.elu(alpha: 0.7)), [x]).data,
+                               [-0.68717905, -0.44248439, 0, 1, 4] as [Float]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
+        for (got, want) in zip(try ReferenceOps.forward(.unary(.elu(alpha: 1)), [x]).data,
+                               [-0.98168436, -0.63212056, 0, 1, 4] as [Float]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
     }
 }
 

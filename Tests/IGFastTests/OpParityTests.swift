@@ -46,6 +46,13 @@ final class OpParityTests: XCTestCase {
         }
     }
 
+    /// Which activations oneDNN runs (the rest run on the reference): as `eltwiseAlg` says.
+    func testActivationsNativeOrFallback() throws {
+        try single(.unary(.elu(alpha: 0.7)))
+        try single(.unary(.hardSwish))
+        try single(.unary(.hardSigmoid(alpha: 0.2, beta: 0.5)), native: false)
+    }
+
     func testConvFollowedByActivationIsFusedUnlessRequested() throws {
         let c = ["w": randomTensor([6, 4, 3, 3], seed: 3), "b": randomTensor([6], seed: 4)]
         for act in [Op.unary(.relu), .unary(.clip(min: 0, max: 0.5))] {

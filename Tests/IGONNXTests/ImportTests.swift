@@ -56,6 +56,11 @@ final class ImportTests: XCTestCase {
             XCTAssertEqual(ops(try load("pools_\(v)")), ["MaxPool", "AveragePool", "AveragePool", "MaxPool", "MaxPool", "Concat"], v)
             // Shape/Gather/Unsqueeze/Concat/Mul chains fold into two static reshapes.
             XCTAssertEqual(ops(try load("reshape_matmul_\(v)")), ["Conv", "Reshape", "MatMul", "Reshape", "Gemm"], v)
+            // Elu, added through docs/ENGINE.md's checklist: its alpha read from the file.
+            let elu = try load("elu_\(v)")
+            XCTAssertEqual(ops(elu), ["Conv", "Elu", "Conv", "Elu"], v)
+            XCTAssertEqual(elu.nodes[1].op, .unary(.elu(alpha: 0.7)), v)
+            XCTAssertEqual(elu.nodes[3].op, .unary(.elu(alpha: 1)), v)
         }
         XCTAssertEqual(ops(try load("activations_op13")),
                        ["Conv", "HardSigmoid", "Mul", "HardSigmoid", "Sigmoid", "LeakyRelu", "Mul", "Add", "Sub"])

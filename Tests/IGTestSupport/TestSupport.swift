@@ -43,6 +43,7 @@ public func exampleUnary(_ kind: UnaryOp.Kind) -> UnaryOp {
     case .sigmoid: return .sigmoid
     case .hardSigmoid: return .hardSigmoid(alpha: 0.2, beta: 0.5)
     case .hardSwish: return .hardSwish
+    case .elu: return .elu(alpha: 0.7)
     }
 }
 

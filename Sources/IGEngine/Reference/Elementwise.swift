@@ -14,6 +14,7 @@ enum RefElementwise {
         case .sigmoid: return 1 / (1 + exp(-x))
         case .hardSigmoid(let a, let b): return min(max(a * x + b, 0), 1)
         case .hardSwish: return x * min(max(x / 6 + 0.5, 0), 1)
+        case .elu(let a): return x > 0 ? x : a * (exp(x) - 1)
         }
     }
 
@@ -32,6 +33,7 @@ enum RefElementwise {
             if x < -3 { return 0 }
             if x > 3 { return 1 }
             return x / 3 + 0.5
+        case .elu(let a): return x > 0 ? 1 : a * exp(x)
         }
     }
 
