@@ -17,6 +17,8 @@ import PackageDescription
 let wholeModule: [SwiftSetting] = [
     .unsafeFlags(["-wmo"], .when(configuration: .release)),
 ]
+// The modules already in the Swift 6 language mode (complete strict concurrency checking).
+let swift6: [SwiftSetting] = wholeModule + [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "igcam",
@@ -39,16 +41,16 @@ let package = Package(
         .target(name: "CNcurses", path: "Sources/CNcurses", publicHeadersPath: "."),
 
         // Tensors, graph IR, reference ops (forward + backward), executor.
-        .target(name: "IGEngine", swiftSettings: wholeModule),
+        .target(name: "IGEngine", swiftSettings: swift6),
         // The fast backend on oneDNN, held to the reference by tests.
-        .target(name: "IGFast", dependencies: ["IGEngine", "CDNNL"], swiftSettings: wholeModule),
+        .target(name: "IGFast", dependencies: ["IGEngine", "CDNNL"], swiftSettings: swift6),
         // ONNX protobuf reader and lowering into the engine's graph.
-        .target(name: "IGONNX", dependencies: ["IGEngine"], swiftSettings: wholeModule),
+        .target(name: "IGONNX", dependencies: ["IGEngine"], swiftSettings: swift6),
         // PNG/JPEG, resize, normalisation, colour maps, .npy, atomic writes.
-        .target(name: "IGImaging", dependencies: ["CPNG", "CJPEG"], swiftSettings: wholeModule),
+        .target(name: "IGImaging", dependencies: ["CPNG", "CJPEG"], swiftSettings: swift6),
         // A model = ONNX graph + JSON sidecar + backend; classification.
         // (The caller builds the engine: IGCLI picks the fast or the reference backend.)
-        .target(name: "IGModel", dependencies: ["IGEngine", "IGONNX", "IGImaging"], swiftSettings: wholeModule),
+        .target(name: "IGModel", dependencies: ["IGEngine", "IGONNX", "IGImaging"], swiftSettings: swift6),
         // Explanation methods: Integrated Grad-CAM and peers.
         .target(name: "IGExplain", dependencies: ["IGEngine", "IGModel", "IGImaging"], swiftSettings: wholeModule),
         // Metrics and PASCAL-VOC datasets.
