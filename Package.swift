@@ -18,9 +18,6 @@ let wholeModule: [SwiftSetting] = [
     .unsafeFlags(["-wmo"], .when(configuration: .release)),
 ]
 
-// Swift 6 language mode (strict concurrency checking) for the modules that have moved to it.
-let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-
 let package = Package(
     name: "igcam",
     platforms: [.macOS(.v13)],
@@ -31,7 +28,9 @@ let package = Package(
         .library(name: "IGFuzzTargets", targets: ["IGFuzzTargets"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Pinned exactly (reproducible builds); Package.resolved stays untracked because the pinned
+        // revision it records is that of whichever mirror resolved it (docs/ARCHITECTURE.md).
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     ],
     targets: [
         // C shims over system libraries.
@@ -50,20 +49,21 @@ let package = Package(
         // PNG/JPEG, resize, normalisation, colour maps, .npy, atomic writes.
         .target(name: "IGImaging", dependencies: ["CPNG", "CJPEG"], swiftSettings: wholeModule),
         // A model = ONNX graph + JSON sidecar + backend; classification.
-        .target(name: "IGModel", dependencies: ["IGEngine", "IGFast", "IGONNX", "IGImaging"], swiftSettings: wholeModule),
+        // (The caller builds the engine: IGCLI picks the fast or the reference backend.)
+        .target(name: "IGModel", dependencies: ["IGEngine", "IGONNX", "IGImaging"], swiftSettings: wholeModule),
         // Explanation methods: Integrated Grad-CAM and peers.
-        .target(name: "IGExplain", dependencies: ["IGEngine", "IGModel", "IGImaging"], swiftSettings: wholeModule + swift6),
+        .target(name: "IGExplain", dependencies: ["IGEngine", "IGModel", "IGImaging"], swiftSettings: wholeModule),
         // Metrics and PASCAL-VOC datasets.
-        .target(name: "IGEval", dependencies: ["IGExplain", "IGModel", "IGImaging"], swiftSettings: wholeModule + swift6),
+        .target(name: "IGEval", dependencies: ["IGExplain", "IGModel", "IGImaging"], swiftSettings: wholeModule),
         // Pure terminal rendering: pixels in, cells out.
-        .target(name: "IGRender", dependencies: ["IGImaging"], swiftSettings: wholeModule + swift6),
+        .target(name: "IGRender", dependencies: ["IGImaging"], swiftSettings: wholeModule),
         // The interactive ncurses viewer.
-        .target(name: "IGViewer", dependencies: ["IGRender", "IGExplain", "IGModel", "IGImaging", "CNcurses"], swiftSettings: swift6),
+        .target(name: "IGViewer", dependencies: ["IGRender", "IGExplain", "IGModel", "IGImaging", "CNcurses"]),
         // Command line (swift-argument-parser).
         .target(name: "IGCLI", dependencies: [
             "IGEngine", "IGFast", "IGONNX", "IGModel", "IGExplain", "IGEval", "IGImaging", "IGRender", "IGViewer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: swift6),
+        ]),
         .executableTarget(name: "igcam", dependencies: ["IGCLI"]),
         // One function per input format, each safe on any bytes: run by Fuzz/ under
         // -sanitize=fuzzer,address and replayed on the regression files by IGFuzzTests.
@@ -76,13 +76,15 @@ let package = Package(
         .testTarget(name: "IGFastTests", dependencies: ["IGFast", "IGEngine", "IGTestSupport"]),
         .testTarget(name: "IGONNXTests", dependencies: ["IGONNX", "IGEngine"]),
         .testTarget(name: "IGImagingTests", dependencies: ["IGImaging"]),
-        .testTarget(name: "IGModelTests", dependencies: ["IGModel", "IGEngine", "IGImaging"]),
-        .testTarget(name: "IGExplainTests", dependencies: ["IGExplain", "IGModel", "IGEngine"]),
+        .testTarget(name: "IGModelTests", dependencies: ["IGModel", "IGEngine", "IGFast", "IGImaging"]),
+        .testTarget(name: "IGExplainTests", dependencies: ["IGExplain", "IGModel", "IGEngine", "IGFast"]),
         .testTarget(name: "IGEvalTests", dependencies: ["IGEval", "IGImaging"]),
         .testTarget(name: "IGRenderTests", dependencies: ["IGRender", "IGImaging"]),
         .testTarget(name: "IGViewerTests", dependencies: ["IGViewer", "IGRender"]),
         .testTarget(name: "IGCLITests", dependencies: ["IGCLI"]),
         .testTarget(name: "IGFuzzTests", dependencies: ["IGFuzzTargets"]),
     ],
-    swiftLanguageModes: [.v5]
+    // Every target, tests included, in the Swift 6 language mode (complete strict concurrency
+    // checking); `@unchecked Sendable` appears only with a comment saying why it is safe.
+    swiftLanguageModes: [.v6]
 )

@@ -227,6 +227,18 @@ class ErfNet(nn.Module):
         return torch.erf(self.conv(x))
 
 
+class EluNet(nn.Module):
+    """ELU with an explicit alpha and with the default (added through the
+    "adding an ONNX op" checklist in docs/ENGINE.md)."""
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):
+        return F.elu(self.b(F.elu(self.a(x), alpha=0.7)))
+
+
 TORCH_MODELS = {
     "conv_bn_relu": (ConvBNRelu, (3, 16, 16)),
     "depthwise_relu6": (DepthwiseRelu6, (3, 16, 16)),
@@ -241,6 +253,7 @@ TORCH_MODELS = {
     "squeeze_unsqueeze": (SqueezeNet, (3, 8, 8)),
     "softmax": (SoftmaxNet, (3, 9, 9)),
     "tiny_resnet": (TinyResNet, (3, 16, 16)),
+    "elu": (EluNet, (3, 8, 8)),
 }
 
 

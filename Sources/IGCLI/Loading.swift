@@ -1,12 +1,32 @@
 import Foundation
+import IGEngine
+import IGFast
 import IGImaging
 import IGModel
+
+/// Which engine runs the network. The command line chooses (`--backend`,
+/// fast by default); IGModel runs whatever engine it is given.
+public enum Backend: String, Sendable, CaseIterable {
+    /// oneDNN, blocked layouts (the default).
+    case fast
+    /// Plain Swift, one op at a time: slow, obviously right.
+    case reference
+
+    /// Builds this backend's engine for a graph; `threads`: oneDNN threads
+    /// per call (the fast backend only; nil: all cores).
+    public func engine(threads: Int?) -> (Graph) throws -> any InferenceEngine {
+        switch self {
+        case .fast: return { try FastEngine(graph: $0, threads: threads) }
+        case .reference: return { ReferenceEngine(graph: $0) }
+        }
+    }
+}
 
 extension ModelOptions {
     /// Loads the chosen model (or the bundled one).
     func load() throws -> Model {
         try validate()
-        return try Model(path: model ?? Assets.defaultModel(), backend: backend, threads: threads, resize: resize)
+        return try Model(path: model ?? Assets.defaultModel(), engine: backend.engine(threads: threads), resize: resize)
     }
 }
 

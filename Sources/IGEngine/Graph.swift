@@ -10,6 +10,15 @@ public enum Activation: Sendable, Equatable {
     case none
     case relu
     case clip(min: Float, max: Float)
+
+    /// The same activation as a stand-alone op (nil for `.none`).
+    public var unary: UnaryOp? {
+        switch self {
+        case .none: return nil
+        case .relu: return .relu
+        case .clip(let lo, let hi): return .clip(min: lo, max: hi)
+        }
+    }
 }
 
 public struct ConvAttributes: Sendable, Equatable {
@@ -21,19 +30,12 @@ public struct ConvAttributes: Sendable, Equatable {
     public var dilations: [Int]
     public var group: Int
     public var activation: Activation
-    /// A residual Add fused into the convolution: the node's last input is
-    /// added to its output before the activation. Set only by the fast
-    /// engine's fusion (never by importers); inputs are then x, W, [bias,] residual.
-    public var residual: Bool
 
     public init(strides: [Int] = [1, 1], pads: [Int] = [0, 0, 0, 0], dilations: [Int] = [1, 1],
-                group: Int = 1, activation: Activation = .none, residual: Bool = false) {
+                group: Int = 1, activation: Activation = .none) {
         self.strides = strides; self.pads = pads; self.dilations = dilations
-        self.group = group; self.activation = activation; self.residual = residual
+        self.group = group; self.activation = activation
     }
-
-    /// Whether a node with these attributes and `inputs` inputs has a bias.
-    public func hasBias(inputs: Int) -> Bool { inputs - (residual ? 1 : 0) > 2 }
 }
 
 public struct PoolAttributes: Sendable, Equatable {
@@ -67,6 +69,61 @@ public struct GemmAttributes: Sendable, Equatable {
     }
 }
 
+/// An element-wise activation y = f(x), with its attributes. Every switch
+/// over it is exhaustive (no `default:`), so a new case makes the compiler
+/// point at each place that must handle it (docs/ENGINE.md, "Adding an ONNX op").
+public enum UnaryOp: Sendable, Equatable {
+    case relu
+    case clip(min: Float, max: Float)
+    case leakyRelu(alpha: Float)
+    case sigmoid
+    case hardSigmoid(alpha: Float, beta: Float)
+    case hardSwish
+    /// x if x > 0 else alpha * (exp(x) - 1) (ONNX Elu).
+    case elu(alpha: Float)
+
+    /// Which activation, without its attributes: one case per ONNX op type,
+    /// whose name is the raw value. The importer looks ONNX op types up here.
+    public enum Kind: String, Sendable, CaseIterable {
+        case relu = "Relu"
+        case clip = "Clip"
+        case leakyRelu = "LeakyRelu"
+        case sigmoid = "Sigmoid"
+        case hardSigmoid = "HardSigmoid"
+        case hardSwish = "HardSwish"
+        case elu = "Elu"
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .relu: return .relu
+        case .clip: return .clip
+        case .leakyRelu: return .leakyRelu
+        case .sigmoid: return .sigmoid
+        case .hardSigmoid: return .hardSigmoid
+        case .hardSwish: return .hardSwish
+        case .elu: return .elu
+        }
+    }
+
+    /// The op's name as ONNX spells it.
+    public var name: String { kind.rawValue }
+}
+
+/// Element-wise arithmetic on two inputs with numpy broadcasting; the raw
+/// value is the ONNX op type. `max`: the larger of the two (ONNX Max of two
+/// inputs; ties send the gradient to the first).
+public enum BinaryOp: String, Sendable, Equatable, CaseIterable {
+    case add = "Add"
+    case sub = "Sub"
+    case mul = "Mul"
+    case div = "Div"
+    case max = "Max"
+
+    /// The op's name as ONNX spells it.
+    public var name: String { rawValue }
+}
+
 /// Every operation the engine runs. Attributes are resolved at import time
 /// (shape arithmetic is folded away), so each case is fully static.
 public enum Op: Sendable, Equatable {
@@ -75,15 +132,11 @@ public enum Op: Sendable, Equatable {
     /// Inference batch norm as a per-channel affine map y = x * scale[c] + shift[c].
     /// inputs: x, scale [C], shift [C]
     case batchNorm
-    case relu
-    case clip(min: Float, max: Float)
-    case leakyRelu(alpha: Float)
-    case sigmoid
-    case hardSigmoid(alpha: Float, beta: Float)
-    case hardSwish
-    /// Element-wise with numpy broadcasting; either input may be a constant.
-    /// `max`: the larger of the two (ONNX Max of two inputs; ties send the gradient to the first).
-    case add, sub, mul, div, max
+    /// An element-wise activation (see `UnaryOp`). inputs: x
+    case unary(UnaryOp)
+    /// Element-wise arithmetic with numpy broadcasting (see `BinaryOp`); either
+    /// input may be a constant. inputs: a, b
+    case binary(BinaryOp)
     /// inputs: x, slope (broadcast to x): x if x >= 0 else slope * x.
     case prelu
     /// Local response normalisation across channels (ONNX LRN).
@@ -120,17 +173,8 @@ public enum Op: Sendable, Equatable {
         switch self {
         case .conv: return "Conv"
         case .batchNorm: return "BatchNormalization"
-        case .relu: return "Relu"
-        case .clip: return "Clip"
-        case .leakyRelu: return "LeakyRelu"
-        case .sigmoid: return "Sigmoid"
-        case .hardSigmoid: return "HardSigmoid"
-        case .hardSwish: return "HardSwish"
-        case .add: return "Add"
-        case .sub: return "Sub"
-        case .mul: return "Mul"
-        case .div: return "Div"
-        case .max: return "Max"
+        case .unary(let u): return u.name
+        case .binary(let b): return b.name
         case .prelu: return "PRelu"
         case .lrn: return "LRN"
         case .globalMaxPool: return "GlobalMaxPool"
@@ -193,10 +237,5 @@ public struct Graph: Sendable {
                 output: String, aliases: [String: String] = [:]) {
         self.nodes = nodes; self.constants = constants; self.input = input
         self.inputShape = inputShape; self.output = output; self.shapes = [:]; self.aliases = aliases
-    }
-
-    /// The node that produces `tensor`, if any.
-    public func producer(of tensor: String) -> Node? {
-        nodes.first { $0.output == tensor }
     }
 }

@@ -1,27 +1,20 @@
 /// Static facts about a graph that every engine needs: who produces and who
-/// reads each tensor, which nodes lie between a layer and the output, and
-/// when a tensor is no longer needed.
+/// reads each tensor, and which nodes lie between a layer and the output.
 public struct GraphPlan: Sendable {
     public let graph: Graph
     /// Node index producing each tensor.
     public let producer: [String: Int]
     /// Node indices reading each tensor.
     public let consumers: [String: [Int]]
-    /// For each tensor, the index of the last node that reads it (output: nodes.count).
-    public let lastUse: [String: Int]
 
     public init(_ graph: Graph) {
         self.graph = graph
-        var p = [String: Int](), c = [String: [Int]](), last = [String: Int]()
+        var p = [String: Int](), c = [String: [Int]]()
         for (i, n) in graph.nodes.enumerated() {
             p[n.output] = i
-            for x in n.inputs where graph.constants[x] == nil {
-                c[x, default: []].append(i)
-                last[x] = i
-            }
+            for x in n.inputs where graph.constants[x] == nil { c[x, default: []].append(i) }
         }
-        last[graph.output] = graph.nodes.count
-        producer = p; consumers = c; lastUse = last
+        producer = p; consumers = c
     }
 
     public func isConstant(_ name: String) -> Bool { graph.constants[name] != nil }

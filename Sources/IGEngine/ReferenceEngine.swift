@@ -1,6 +1,6 @@
 /// Runs a graph with the reference ops, one node at a time, freeing each
 /// tensor after its last reader unless it is captured or needed backward.
-public final class ReferenceEngine: InferenceEngine, @unchecked Sendable {
+public final class ReferenceEngine: InferenceEngine, Sendable {
     public let graph: Graph
     public let plan: GraphPlan
 

@@ -20,7 +20,7 @@ public struct ShapeError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Numpy broadcasting of two shapes, or nil if they do not broadcast.
-public func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
     let r = max(a.count, b.count)
     var out = [Int](repeating: 1, count: r)
     for i in 0..<r {
@@ -98,7 +98,7 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
             throw fail("scale \(inputs[1]) / shift \(inputs[2]) do not match \(x[1]) channels")
         }
         return x
-    case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish, .identity:
+    case .unary, .identity:
         return x
     case .prelu:
         try need(2)
@@ -107,7 +107,7 @@ public func inferOutputShape(_ op: Op, inputs: [[Int]]) throws -> [Int] {
     case .lrn(let size, _, _, _):
         guard x.count >= 3, size >= 1, size < 1 << 16 else { throw fail("expects N, C, ... input and size >= 1, got \(x), size \(size)") }
         return x
-    case .add, .sub, .mul, .div, .max:
+    case .binary:
         try need(2)
         guard let s = broadcastShape(x, inputs[1]) else { throw fail("shapes \(x) and \(inputs[1]) do not broadcast") }
         return s

@@ -8,9 +8,9 @@ public enum SensitivityDemo {
     public static func scalarGraph() -> Graph {
         let one = Tensor(shape: [1], data: [1])
         return Graph(nodes: [
-            Node(name: "1-x", op: .sub, inputs: ["one", "x"], output: "u"),
-            Node(name: "relu", op: .relu, inputs: ["u"], output: "r"),
-            Node(name: "1-relu", op: .sub, inputs: ["one", "r"], output: "f"),
+            Node(name: "1-x", op: .binary(.sub), inputs: ["one", "x"], output: "u"),
+            Node(name: "relu", op: .unary(.relu), inputs: ["u"], output: "r"),
+            Node(name: "1-relu", op: .binary(.sub), inputs: ["one", "r"], output: "f"),
             Node(name: "flatten", op: .flatten(axis: 1), inputs: ["f"], output: "y"),
         ], constants: ["one": one], input: "x", inputShape: [1, 1, 1], output: "y")
     }
@@ -59,12 +59,12 @@ public enum SensitivityDemo {
         let w = Tensor(shape: [2, 3, 1, 1], data: [2, 0, 0, 0, 0.5, 0])
         let g = Graph(nodes: [
             Node(name: "conv", op: .conv(ConvAttributes()), inputs: ["image", "w"], output: "conv"),
-            Node(name: "A", op: .relu, inputs: ["conv"], output: "A"),
+            Node(name: "A", op: .unary(.relu), inputs: ["conv"], output: "A"),
             Node(name: "gap", op: .globalAveragePool, inputs: ["A"], output: "gap"),
             Node(name: "flatten", op: .flatten(axis: 1), inputs: ["gap"], output: "g"),
-            Node(name: "1-g", op: .sub, inputs: ["one", "g"], output: "u"),
-            Node(name: "relu", op: .relu, inputs: ["u"], output: "r"),
-            Node(name: "saturate", op: .sub, inputs: ["one", "r"], output: "s"),
+            Node(name: "1-g", op: .binary(.sub), inputs: ["one", "g"], output: "u"),
+            Node(name: "relu", op: .unary(.relu), inputs: ["u"], output: "r"),
+            Node(name: "saturate", op: .binary(.sub), inputs: ["one", "r"], output: "s"),
             Node(name: "sum", op: .gemm(GemmAttributes(transB: true)), inputs: ["s", "ones"], output: "score"),
         ], constants: ["w": w, "one": Tensor(shape: [1], data: [1]), "ones": Tensor(shape: [1, 2], data: [1, 1])],
            input: "image", inputShape: [3, 4, 4], output: "score")

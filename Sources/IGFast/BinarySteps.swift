@@ -5,10 +5,23 @@ import IGEngine
 /// The post-op argument index of binary post-op 0 (DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1).
 let postOp0Src1: Int32 = 16384 | 2
 
+/// The oneDNN binary algorithm of an arithmetic op (nil: the reference runs it).
+func binaryAlg(_ op: BinaryOp) -> dnnl_alg_kind_t? {
+    switch op {
+    case .add: return dnnl_binary_add
+    case .sub: return dnnl_binary_sub
+    case .mul: return dnnl_binary_mul
+    case .div: return dnnl_binary_div
+    // oneDNN has a binary max, but ties would need the reference's rule in the backward.
+    case .max: return nil
+    }
+}
+
 /// Add/Sub/Mul/Div where one operand has the output's shape and the other
 /// broadcasts over it (oneDNN's src1 broadcasting); either may be constant.
 final class BinaryStep: Step {
     let node: Node
+    let op: BinaryOp
     let fwd: Prim
     /// Input index feeding src0 (full shape) and src1.
     let full: Int, other: Int
@@ -18,9 +31,9 @@ final class BinaryStep: Step {
     let constant1: DMem?
     /// Add, and Sub, pass the gradient through when no operand broadcasts.
     var passThrough: Bool {
-        switch node.op {
+        switch op {
         case .add, .sub: return shapes[0] == outShape && shapes[1] == outShape
-        default: return false
+        case .mul, .div, .max: return false
         }
     }
     var backwardReadsInputs: Bool { !passThrough }
@@ -29,23 +42,17 @@ final class BinaryStep: Step {
     let activation: Activation
     private let activationBackward: FusedActivationBackward
 
-    init(_ node: Node, ctx: RunContext, activation: Activation = .none) throws {
+    init(_ node: Node, _ op: BinaryOp, ctx: RunContext, activation: Activation = .none) throws {
         self.node = node
+        self.op = op
         self.activation = activation
         activationBackward = FusedActivationBackward(activation)
-        guard node.inputs.count == 2 else { throw EngineError("expected 2 inputs") }
-        let alg: dnnl_alg_kind_t
-        switch node.op {
-        case .add: alg = dnnl_binary_add
-        case .sub: alg = dnnl_binary_sub
-        case .mul: alg = dnnl_binary_mul
-        case .div: alg = dnnl_binary_div
-        default: throw EngineError("not a binary op")
-        }
+        guard node.inputs.count == 2 else { throw NotNative("expected 2 inputs") }
+        guard let alg = binaryAlg(op) else { throw NotNative("no oneDNN algorithm for \(op.name)") }
         func shape(_ name: String) throws -> [Int] {
             if let v = ctx.values[name] { return v.dims }
             if let c = ctx.graph.constants[name] { return c.shape }
-            throw EngineError("tensor '\(name)' is not available")
+            throw NotNative("tensor '\(name)' is not available")
         }
         let s = try node.inputs.map(shape)
         shapes = s
@@ -54,18 +61,18 @@ final class BinaryStep: Step {
         var out = [Int]()
         for i in 0..<r {
             let a = padded[0][i], b = padded[1][i]
-            guard a == b || a == 1 || b == 1 else { throw EngineError("cannot broadcast \(s[0]) and \(s[1])") }
+            guard a == b || a == 1 || b == 1 else { throw NotNative("cannot broadcast \(s[0]) and \(s[1])") }
             out.append(max(a, b))
         }
         outShape = out
         if activation != .none && !(s[0] == out && s[1] == out) {
-            throw EngineError("a fused activation needs operands of the output's shape")
+            throw NotNative("a fused activation needs operands of the output's shape")
         }
         let commutes = alg == dnnl_binary_add || alg == dnnl_binary_mul
         if s[0] == out { full = 0; other = 1 } else if s[1] == out && commutes { full = 1; other = 0 } else {
-            throw EngineError("broadcasting the first operand is left to the reference")
+            throw NotNative("broadcasting the first operand is left to the reference")
         }
-        guard !ctx.graph.constants.keys.contains(node.inputs[full]) else { throw EngineError("constant-only operands") }
+        guard !ctx.graph.constants.keys.contains(node.inputs[full]) else { throw NotNative("constant-only operands") }
         let m0 = try ctx.value(node.inputs[full])
         src0MD = m0.md
         if let c = ctx.graph.constants[node.inputs[other]] {
@@ -73,7 +80,7 @@ final class BinaryStep: Step {
             constant1 = pm
             src1MD = padded[other] == out ? src0MD : pm.md
         } else {
-            guard s[other].count == r else { throw EngineError("rank-broadcast activations are left to the reference") }
+            guard s[other].count == r else { throw NotNative("rank-broadcast activations are left to the reference") }
             constant1 = nil
             src1MD = s[other] == out ? src0MD : try plainMD(s[other])
         }
@@ -101,7 +108,7 @@ final class BinaryStep: Step {
         }
         // Add (and Sub's first operand) pass the gradient through unchanged.
         if shapes[wrt] == outShape {
-            switch node.op {
+            switch op {
             case .add: return dy
             case .sub where wrt == 0: return dy
             case .sub:
@@ -109,7 +116,7 @@ final class BinaryStep: Step {
                 let n = dy.floatCount, s = dy.floats, t = out.floats
                 for i in 0..<n { t[i] = -s[i] }
                 return out
-            default: break
+            case .mul, .div, .max: break
             }
         }
         return try referenceBackward(node, ctx, dy: dy, wrt: wrt)
@@ -131,10 +138,10 @@ final class BatchNormStep: Step {
     init(_ node: Node, x: DMem, graph: Graph) throws {
         self.node = node
         guard node.inputs.count == 3, let s = graph.constants[node.inputs[1]], let t = graph.constants[node.inputs[2]] else {
-            throw EngineError("scale and shift must be constants")
+            throw NotNative("scale and shift must be constants")
         }
         let xs = x.dims
-        guard xs.count >= 2, s.count == xs[1], t.count == xs[1] else { throw EngineError("channel count mismatch") }
+        guard xs.count >= 2, s.count == xs[1], t.count == xs[1] else { throw NotNative("channel count mismatch") }
         let cshape = [1, xs[1]] + [Int](repeating: 1, count: xs.count - 2)
         scale = try DMem.from(s.reshaped(cshape))
         shift = try DMem.from(t.reshaped(cshape))

@@ -10,6 +10,8 @@ import IGEngine
 /// buffers of at least `minBytes` are kept here by exact size (a plan asks
 /// for the same sizes every call) up to `capBytes` in total, and handed out
 /// again; smaller ones go straight to the allocator.
+/// `@unchecked Sendable`: `free` and `freeBytes` are read and written under
+/// `lock`; a buffer belongs to one caller between `take` and `give`.
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
 

@@ -37,27 +37,29 @@ final class ConvStep: Step {
     private let activationBackward: FusedActivationBackward
     private var bwdPrim: Prim?
     private var bwdWeights: DMem?
+    /// A residual Add fused in: the node's last input (see `FusedGraph`).
+    let residual: Bool
     /// The residual's buffer may become the output (its value dies here).
     let residualInPlace: Bool
 
     init(_ node: Node, _ a: ConvAttributes, x: DMem, graph: Graph, cache: WeightCache, stream: Stream,
-         residualInPlace: Bool = false) throws {
+         residual: Bool = false, residualInPlace: Bool = false) throws {
         guard node.inputs.count >= 2, let w = graph.constants[node.inputs[1]] else {
-            throw EngineError("weights are not a constant")
+            throw NotNative("weights are not a constant")
         }
-        let hasBias = a.hasBias(inputs: node.inputs.count)
+        let hasBias = node.inputs.count - (residual ? 1 : 0) > 2
         let b = hasBias ? graph.constants[node.inputs[2]] : nil
-        if hasBias && b == nil { throw EngineError("bias is not a constant") }
-        if a.residual, graph.constants[node.inputs[node.inputs.count - 1]] != nil { throw EngineError("constant residual") }
+        if hasBias && b == nil { throw NotNative("bias is not a constant") }
+        if residual, graph.constants[node.inputs[node.inputs.count - 1]] != nil { throw NotNative("constant residual") }
         let xs = x.dims
         guard xs.count == 4, w.rank == 4, a.group >= 1, xs[1] % a.group == 0, w.shape[0] % a.group == 0,
               w.shape[1] * a.group == xs[1] else {
-            throw EngineError("shapes \(xs) and \(w.shape) do not match group \(a.group)")
+            throw NotNative("shapes \(xs) and \(w.shape) do not match group \(a.group)")
         }
         let oh = (xs[2] + a.pads[0] + a.pads[2] - a.dilations[0] * (w.shape[2] - 1) - 1) / a.strides[0] + 1
         let ow = (xs[3] + a.pads[1] + a.pads[3] - a.dilations[1] * (w.shape[3] - 1) - 1) / a.strides[1] + 1
-        guard oh > 0, ow > 0 else { throw EngineError("empty output") }
-        self.node = node; self.attrs = a; self.residualInPlace = residualInPlace; activationBackward = FusedActivationBackward(a.activation); self.xShape = xs; self.wShape = w.shape; self.cache = cache
+        guard oh > 0, ow > 0 else { throw NotNative("empty output") }
+        self.node = node; self.attrs = a; self.residual = residual; self.residualInPlace = residualInPlace; activationBackward = FusedActivationBackward(a.activation); self.xShape = xs; self.wShape = w.shape; self.cache = cache
         let g = a.group
         let wDims = g == 1 ? w.shape : [g, w.shape[0] / g, w.shape[1], w.shape[2], w.shape[3]]
         var src = try anyMD(xs), wmd = try anyMD(wDims), dst = try anyMD([xs[0], w.shape[0], oh, ow])
@@ -65,7 +67,7 @@ final class ConvStep: Step {
         let strides = a.strides.map(Int64.init), dil = a.dilations.map { Int64($0 - 1) }
         let pl = [Int64(a.pads[0]), Int64(a.pads[1])], pr = [Int64(a.pads[2]), Int64(a.pads[3])]
         let post = fusedActivation(a.activation).map { ($0.alg, $0.alpha, $0.beta) }
-        let attr = try Attr(postSum: a.residual, postEltwise: post)
+        let attr = try Attr(postSum: residual, postEltwise: post)
         func primitive(_ alg: dnnl_alg_kind_t) throws -> Prim {
             var desc = dnnl_convolution_desc_t()
             try withOptionalMD(bmd, b != nil) { bp in
@@ -92,7 +94,7 @@ final class ConvStep: Step {
 
     func forward(_ ctx: RunContext) throws {
         let x = try convert(try ctx.value(node.inputs[0]), to: srcMD, ctx.stream)
-        let y = attrs.residual ? try residualOutput(ctx) : try DMem(dstMD)
+        let y = residual ? try residualOutput(ctx) : try DMem(dstMD)
         var args: [(Int32, DMem)] = [(DNNL_ARG_SRC, x), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, y)]
         if let bias { args.append((DNNL_ARG_BIAS, bias)) }
         try fwd.execute(ctx.stream, args, "convolution")
@@ -161,7 +163,7 @@ final class ConvStep: Step {
         if attrs.activation != .none {
             d = try activationBackward.run(y: try ctx.value(node.output), dy: dy, ctx.stream)
         }
-        if attrs.residual && wrt == node.inputs.count - 1 { return d }   // the fused residual: passed through
+        if residual && wrt == node.inputs.count - 1 { return d }   // the fused residual: passed through
         guard wrt == 0 else { throw EngineError("no gradient with respect to input \(wrt)") }
         let (p, w) = try backwardPrimitive(ctx.stream, ctx.graph)
         let dd = try convert(d, to: p.md(dnnl_query_diff_dst_md), ctx.stream)

@@ -14,7 +14,8 @@ func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) throws {
     if status != dnnl_success { throw EngineError("oneDNN \(what()) failed (status \(status.rawValue))") }
 }
 
-/// The process-wide CPU engine (oneDNN engines are thread-safe).
+/// The process-wide CPU engine. `@unchecked Sendable`: set once in `init` and
+/// never changed; oneDNN engines are thread-safe.
 final class DNNLContext: @unchecked Sendable {
     static let shared = DNNLContext()
     let engine: OpaquePointer?
@@ -85,11 +86,15 @@ func mdEqual(_ a: MD, _ b: MD) -> Bool {
     return dnnl_memory_desc_equal(&x, &y) != 0
 }
 
-func isPlain(_ md: MD) -> Bool { (try? plainMD(dimsOf(md))).map { mdEqual($0, md) } ?? false }
 
 // MARK: memory
 
 /// A oneDNN memory object owning its buffer.
+/// `@unchecked Sendable`: its identity (handle, descriptor, buffer) never
+/// changes; `pooled` is set once right after creation, before it is shared.
+/// Its contents are written by the one step that produces it, before any
+/// reader sees it (steps of a call run in order; calls do not share memories
+/// except constant weights, which are only read).
 final class DMem: @unchecked Sendable {
     let mem: OpaquePointer
     let md: MD
@@ -161,6 +166,9 @@ final class DMem: @unchecked Sendable {
 // MARK: primitives
 
 /// A primitive and its descriptor.
+/// `@unchecked Sendable`: oneDNN primitives may execute on several threads at
+/// once given a scratchpad each (see `execute`); `spare` and `scratchMD` are
+/// only touched under `spareLock`.
 final class Prim: @unchecked Sendable {
     let pd: OpaquePointer
     let prim: OpaquePointer

@@ -24,8 +24,8 @@ final class EltwiseStep: Step {
     var backwardReadsInputs: Bool { !usesDst }
     var backwardReadsOutput: Bool { usesDst }
 
-    init(_ node: Node, x: DMem, training: Bool) throws {
-        guard var e = eltwiseAlg(node.op) else { throw EngineError("not a oneDNN eltwise op") }
+    init(_ node: Node, _ op: UnaryOp, x: DMem, training: Bool) throws {
+        guard var e = eltwiseAlg(op) else { throw NotNative("not a oneDNN eltwise op") }
         // On the backward path, algs that can differentiate from their output
         // use it, so the input need not be kept.
         var dst = false
@@ -92,39 +92,42 @@ final class PoolStep: Step {
         return o
     }
 
-    init(_ node: Node, x: DMem, training: Bool) throws {
+    /// Which pooling: global average, or a window (max or average).
+    enum Kind {
+        case globalAverage
+        case window(PoolAttributes, isMax: Bool)
+    }
+
+    init(_ node: Node, _ pooling: Kind, x: DMem, training: Bool) throws {
         self.node = node
         let xs = x.dims
-        guard xs.count == 4 else { throw EngineError("expected a 4-D input, got \(xs)") }
+        guard xs.count == 4 else { throw NotNative("expected a 4-D input, got \(xs)") }
         var out = [xs[0], xs[1], 1, 1]
-        switch node.op {
-        case .globalAveragePool:
+        switch pooling {
+        case .globalAverage:
             alg = dnnl_pooling_avg_exclude_padding
             kernel = [Int64(xs[2]), Int64(xs[3])]; strides = [1, 1]; dilation = [0, 0]; pl = [0, 0]; pr = [0, 0]
-        case .maxPool(let a), .averagePool(let a):
-            let isMax: Bool = { if case .maxPool = node.op { return true } else { return false } }()
-            if !isMax && a.dilations != [1, 1] { throw EngineError("dilated average pooling is left to the reference") }
+        case .window(let a, let isMax):
+            if !isMax && a.dilations != [1, 1] { throw NotNative("dilated average pooling is left to the reference") }
             var right = [Int64]()
             for ax in 0..<2 {
                 let h = xs[2 + ax], k = a.kernel[ax], s = a.strides[ax], d = a.dilations[ax]
                 let pb = a.pads[ax], pe = a.pads[2 + ax]
                 let o = PoolStep.outputSize(h, k: k, s: s, padBegin: pb, padEnd: pe, d: d, ceil: a.ceilMode)
-                guard o > 0 else { throw EngineError("empty output") }
+                guard o > 0 else { throw NotNative("empty output") }
                 out[2 + ax] = o
                 let dk = d * (k - 1) + 1
                 let floorOut = (h + pb + pe - dk) / s + 1
                 let r = floorOut == o ? pe : (o - 1) * s + dk - h - pb
-                guard r >= 0 else { throw EngineError("negative padding") }
+                guard r >= 0 else { throw NotNative("negative padding") }
                 // The reference divides by the window clipped to the declared padding.
-                if !isMax && a.countIncludePad && r > pe { throw EngineError("count_include_pad with ceil_mode overhang") }
+                if !isMax && a.countIncludePad && r > pe { throw NotNative("count_include_pad with ceil_mode overhang") }
                 right.append(Int64(r))
             }
             alg = isMax ? dnnl_pooling_max : (a.countIncludePad ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding)
             kernel = a.kernel.map(Int64.init); strides = a.strides.map(Int64.init)
             dilation = a.dilations.map { Int64($0 - 1) }
             pl = [Int64(a.pads[0]), Int64(a.pads[1])]; pr = right
-        default:
-            throw EngineError("not a pooling op")
         }
         self.training = training
         var src = x.md, dst = try anyMD(out)

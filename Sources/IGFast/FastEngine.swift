@@ -10,6 +10,10 @@ import IGEngine
 /// Plans are compiled per batch size and per set of requested tensors (a
 /// Conv/Gemm followed by ReLU/Clip is fused only when the intermediate is not
 /// requested), cached, and safe to share between threads.
+///
+/// `@unchecked Sendable`: the only mutable state, `plans` and `uses`, is read
+/// and written under `lock`; everything else is immutable or a cache with its
+/// own lock (`WeightCache`, `BuildFailures`, `CompiledPlan`).
 public final class FastEngine: InferenceEngine, @unchecked Sendable {
     public let graph: Graph
     public let plan: GraphPlan
@@ -17,6 +21,7 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
     public let threads: Int
 
     let weights = WeightCache()
+    let failures = BuildFailures()
     private var plans: [PlanKey: (plan: CompiledPlan, lastUse: Int)] = [:]
     private var uses = 0
     /// Most compiled plans kept (per batch size, request and target layer); the least
@@ -50,6 +55,11 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
         return "oneDNN \(v.major).\(v.minor).\(v.patch) (\(rt))"
     }
 
+    /// The nodes whose oneDNN step failed to build (each also said once on
+    /// stderr), which then ran on the reference. Empty when every step that
+    /// oneDNN does by design was built; the model parity tests require that.
+    public var buildFailures: [String] { failures.all }
+
     /// For each node of the compiled plan for this batch size and request,
     /// how it runs: "Conv" etc. for a oneDNN primitive, "reference" for a
     /// fallback. Fused activations do not appear. Empty until that plan ran.
@@ -79,7 +89,7 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
             return p.plan
         }
         let f = fuse(graph, keep: key.keep, backwardTo: layer)
-        let p = try CompiledPlan(f, backwardTo: layer, weights: weights)
+        let p = try CompiledPlan(f, backwardTo: layer, weights: weights, failures: failures)
         if plans.count >= Self.maxPlans, let oldest = plans.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
             plans[oldest] = nil
         }
@@ -219,11 +229,19 @@ public final class FastEngine: InferenceEngine, @unchecked Sendable {
 }
 
 /// The graph a plan runs, after fusion, and what the steps need to know about it.
+///
+/// Fusion is the fast engine's business: the shared graph IR has no fused
+/// residual, so the reference engine never sees one. A Conv with a residual
+/// Add fused in keeps its `.conv` op and attributes and gains one input, the
+/// residual (inputs x, W, [bias,] residual); it is named in `residualConvs`.
 struct FusedGraph {
     var graph: Graph
     /// Add nodes with a ReLU/Clip fused after them, by node name.
     var addActivations: [String: Activation]
-    /// Conv nodes (by name) with a fused residual whose value dies at that
+    /// Conv nodes (by name) with a residual Add fused in: the node's last
+    /// input is added to the convolution's output before its activation.
+    var residualConvs: Set<String>
+    /// Conv nodes of `residualConvs` whose residual's value dies at that
     /// node: the convolution may accumulate into the residual's buffer.
     var inPlaceResiduals: Set<String>
 }
@@ -250,13 +268,13 @@ func fuse(_ g: Graph, keep: Set<String>, backwardTo layer: String? = nil) -> Fus
     // Residual adds: add index -> (conv index, residual tensor).
     var residualAdds = [Int: (conv: Int, residual: String)]()
     var fusedConvs = Set<Int>()
-    for (j, n) in g.nodes.enumerated() where n.op == .add && n.inputs.count == 2 && !onBackward.contains(j) {
+    for (j, n) in g.nodes.enumerated() where n.op == .binary(.add) && n.inputs.count == 2 && !onBackward.contains(j) {
         guard n.inputs.allSatisfy({ g.constants[$0] == nil }), !keep.contains(n.inputs[0]) || !keep.contains(n.inputs[1]),
               let s0 = shapes[n.inputs[0]], s0 == shapes[n.inputs[1]] else { continue }
         let candidates = (0..<2).compactMap { q -> (q: Int, i: Int)? in
             let x = n.inputs[q]
             guard !keep.contains(x), let i = p.producer[x], !onBackward.contains(i), p.consumers[x] == [j],
-                  case .conv(let a) = g.nodes[i].op, a.activation == .none, !a.residual else { return nil }
+                  case .conv(let a) = g.nodes[i].op, a.activation == .none else { return nil }
             return (q, i)
         }
         guard let c = candidates.max(by: { $0.i < $1.i }), n.inputs[0] != n.inputs[1] else { continue }
@@ -268,23 +286,18 @@ func fuse(_ g: Graph, keep: Set<String>, backwardTo layer: String? = nil) -> Fus
     var skip = Set<Int>()
     var adds = [String: Activation]()
     var inPlace = Set<String>()
+    var residualConvs = Set<String>()
     for (i, n) in g.nodes.enumerated() where !skip.contains(i) && !fusedConvs.contains(i) {
         var node = n
-        if let (ci, r) = residualAdds[i], case .conv(var a) = g.nodes[ci].op {
-            a.residual = true
+        if let (ci, r) = residualAdds[i] {
             let conv = g.nodes[ci]
-            node = Node(name: conv.name, op: .conv(a), inputs: conv.inputs + [r], output: n.output)
+            node = Node(name: conv.name, op: conv.op, inputs: conv.inputs + [r], output: n.output)
+            residualConvs.insert(conv.name)
             if !keep.contains(r), r != g.input, (p.consumers[r] ?? []).allSatisfy({ $0 <= i }) { inPlace.insert(conv.name) }
         }
         if !keep.contains(node.output), let readers = p.consumers[node.output], readers.count == 1, let j = readers.first,
            g.nodes[j].inputs == [node.output] {
-            let act: Activation?
-            switch g.nodes[j].op {
-            case .relu: act = .relu
-            case .clip(let lo, let hi): act = .clip(min: lo, max: hi)
-            default: act = nil
-            }
-            if let act {
+            if case .unary(let u) = g.nodes[j].op, let act = fusable(u) {
                 switch node.op {
                 case .conv(var a) where a.activation == .none:
                     a.activation = act
@@ -294,7 +307,7 @@ func fuse(_ g: Graph, keep: Set<String>, backwardTo layer: String? = nil) -> Fus
                     a.activation = act
                     node = Node(name: node.name, op: .gemm(a), inputs: node.inputs, output: g.nodes[j].output)
                     skip.insert(j)
-                case .add where node.inputs.count == 2 && node.inputs.allSatisfy({ g.constants[$0] == nil }):
+                case .binary(.add) where node.inputs.count == 2 && node.inputs.allSatisfy({ g.constants[$0] == nil }):
                     adds[node.name] = act
                     node = Node(name: node.name, op: node.op, inputs: node.inputs, output: g.nodes[j].output)
                     skip.insert(j)
@@ -306,30 +319,40 @@ func fuse(_ g: Graph, keep: Set<String>, backwardTo layer: String? = nil) -> Fus
     }
     var out = g
     out.nodes = nodes
-    return FusedGraph(graph: out, addActivations: adds, inPlaceResiduals: inPlace)
+    return FusedGraph(graph: out, addActivations: adds, residualConvs: residualConvs, inPlaceResiduals: inPlace)
 }
 
 /// One compiled graph: the fused node list and its steps, built on first
 /// use from the layouts the inputs arrive in.
+///
+/// `@unchecked Sendable`: `steps` is read and written under `lock`. A step
+/// is immutable once built except for its lazily made backward primitive,
+/// which each step guards with its own lock, and its primitives run with a
+/// scratchpad per call (`Prim.execute`), so several calls may share it.
 final class CompiledPlan: @unchecked Sendable {
     let graph: Graph
     let plan: GraphPlan
     let backwardNodes: [Int]
     let training: Set<Int>
     let weights: WeightCache
+    let failures: BuildFailures
     /// Add nodes with a ReLU/Clip fused after them (see `fuse`).
     let addActivations: [String: Activation]
+    /// Conv nodes with a residual Add fused in (see `FusedGraph`).
+    let residualConvs: Set<String>
     /// Conv nodes whose fused residual may be overwritten (see `fuse`).
     let inPlaceResiduals: Set<String>
     private var steps: [Step?]
     private let lock = NSLock()
 
-    init(_ fused: FusedGraph, backwardTo layer: String?, weights: WeightCache) throws {
+    init(_ fused: FusedGraph, backwardTo layer: String?, weights: WeightCache, failures: BuildFailures) throws {
         let graph = fused.graph
         self.graph = graph
         self.addActivations = fused.addActivations
+        self.residualConvs = fused.residualConvs
         self.inPlaceResiduals = fused.inPlaceResiduals
         self.weights = weights
+        self.failures = failures
         let p = GraphPlan(graph)
         let back = try layer.map { try p.backwardNodes(to: $0) } ?? []
         backwardNodes = back
@@ -367,23 +390,31 @@ final class CompiledPlan: @unchecked Sendable {
         return s
     }
 
-    /// A oneDNN step for the node, or the reference when oneDNN cannot do it.
+    /// A oneDNN step for the node, or the reference when oneDNN does not do
+    /// it (by design: `NotNative`, silent) or failed to build it (reported).
     private func build(_ node: Node, _ ctx: RunContext, training: Bool) -> Step {
         func x0() throws -> DMem {
-            guard let name = node.inputs.first, let v = ctx.values[name] else { throw EngineError("first input is not an activation") }
+            guard let name = node.inputs.first, let v = ctx.values[name] else { throw NotNative("first input is not an activation") }
             return v
         }
         do {
             switch node.op {
             case .conv(let a):
                 return try ConvStep(node, a, x: x0(), graph: graph, cache: weights, stream: ctx.stream,
+                                    residual: residualConvs.contains(node.name),
                                     residualInPlace: inPlaceResiduals.contains(node.name))
-            case .relu, .clip, .leakyRelu, .sigmoid, .hardSwish:
-                return try EltwiseStep(node, x: x0(), training: training)
-            case .maxPool, .averagePool, .globalAveragePool:
-                return try PoolStep(node, x: x0(), training: training)
-            case .add, .sub, .mul, .div:
-                return try BinaryStep(node, ctx: ctx, activation: addActivations[node.name] ?? .none)
+            case .unary(let u):
+                if eltwiseAlg(u) != nil { return try EltwiseStep(node, u, x: x0(), training: training) }
+            case .maxPool(let a):
+                return try PoolStep(node, .window(a, isMax: true), x: x0(), training: training)
+            case .averagePool(let a):
+                return try PoolStep(node, .window(a, isMax: false), x: x0(), training: training)
+            case .globalAveragePool:
+                return try PoolStep(node, .globalAverage, x: x0(), training: training)
+            case .binary(let b):
+                if binaryAlg(b) != nil {
+                    return try BinaryStep(node, b, ctx: ctx, activation: addActivations[node.name] ?? .none)
+                }
             case .batchNorm:
                 return try BatchNormStep(node, x: x0(), graph: graph)
             case .gemm(let a):
@@ -394,12 +425,16 @@ final class CompiledPlan: @unchecked Sendable {
                 return try ConcatStep(node, axis: axis, ctx: ctx)
             case .softmax(let axis):
                 return try SoftmaxStep(node, axis: axis, x: x0())
-            default:
+            // No oneDNN step: the reference runs these (docs/FAST-BACKEND.md, "Native vs fallback").
+            case .prelu, .lrn, .globalMaxPool, .flatten, .reshape, .squeeze, .unsqueeze, .transpose, .logSoftmax,
+                 .identity, .pad, .padBorder, .reduceMean:
                 break
             }
+        } catch is NotNative {
+            // A case oneDNN does not do: the reference does it (and reports real errors in the input).
         } catch {
-            // Whatever oneDNN cannot do, the reference does (and reports real errors).
+            failures.report(node, error)
         }
-        return FallbackStep(node, activation: addActivations[node.name] ?? .none)
+        return FallbackStep(node, activation: addActivations[node.name] ?? .none, residual: residualConvs.contains(node.name))
     }
 }

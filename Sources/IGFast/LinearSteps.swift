@@ -27,15 +27,15 @@ final class InnerProductStep: Step {
         self.node = node; attrs = a; activationBackward = FusedActivationBackward(a.activation); self.cache = cache
         let xs = x.dims
         guard !a.transA, xs.count == 2, node.inputs.count >= 2, let b = graph.constants[node.inputs[1]], b.rank == 2 else {
-            throw EngineError("only A[M,K] x constant B is native")
+            throw NotNative("only A[M,K] x constant B is native")
         }
         let k = xs[1]
         let nOut = a.transB ? b.shape[0] : b.shape[1]
-        guard (a.transB ? b.shape[1] : b.shape[0]) == k else { throw EngineError("inner sizes differ") }
+        guard (a.transB ? b.shape[1] : b.shape[0]) == k else { throw NotNative("inner sizes differ") }
         var biasT: Tensor?
         if node.inputs.count > 2, a.beta != 0 {
             guard let c = graph.constants[node.inputs[2]], c.count == nOut, c.rank == 1 || (c.rank == 2 && c.shape[0] == 1) else {
-                throw EngineError("only a per-output bias vector is native")
+                throw NotNative("only a per-output bias vector is native")
             }
             biasT = Tensor(shape: [nOut], data: c.data.map { $0 * a.beta })
         }
@@ -129,6 +129,16 @@ final class InnerProductStep: Step {
 /// product reads them all: that read is the whole cost of the backward
 /// through a large classifier such as VGG16's (103 M weights in fc6).
 enum RowSparse {
+    /// The buffers the workers share. `@unchecked Sendable` is safe here:
+    /// `concurrentPerform` returns only after every worker is done, so the
+    /// buffers outlive them; the workers only read `dy` and `weights`, and
+    /// each writes only its own columns `lo..<hi` of `dx` (disjoint slices).
+    private struct Buffers: @unchecked Sendable {
+        let dy: UnsafePointer<Float>
+        let weights: UnsafePointer<Float>
+        let dx: UnsafeMutablePointer<Float>
+    }
+
     static func backwardData(dy: UnsafePointer<Float>, weights: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, outputs: Int, inputs: Int, threads: Int) {
         dx.update(repeating: 0, count: batch * inputs)
@@ -137,7 +147,9 @@ enum RowSparse {
         let chunk = (inputs + parts - 1) / parts
         // Per item, the rows with a non-zero gradient (the same for every thread).
         let liveRows = (0..<batch).map { n in (0..<outputs).filter { dy[n * outputs + $0] != 0 } }
+        let buffers = Buffers(dy: dy, weights: weights, dx: dx)
         DispatchQueue.concurrentPerform(iterations: parts) { t in
+            let (dy, weights, dx) = (buffers.dy, buffers.weights, buffers.dx)
             let lo = t * chunk, hi = min(inputs, lo + chunk)
             guard lo < hi else { return }
             for n in 0..<batch {
@@ -174,12 +186,12 @@ final class ConcatStep: Step {
     init(_ node: Node, axis: Int, ctx: RunContext) throws {
         self.node = node
         let xs = try node.inputs.map { name -> DMem in
-            guard let v = ctx.values[name] else { throw EngineError("constant operands are left to the reference") }
+            guard let v = ctx.values[name] else { throw NotNative("constant operands are left to the reference") }
             return v
         }
         let rank = xs[0].dims.count
         let ax = axis < 0 ? axis + rank : axis
-        guard ax >= 1, ax < rank else { throw EngineError("bad axis") }
+        guard ax >= 1, ax < rank else { throw NotNative("bad axis") }
         var out = xs[0].dims
         out[ax] = xs.reduce(0) { $0 + $1.dims[ax] }
         srcMDs = xs.map(\.md)
@@ -226,7 +238,7 @@ final class SoftmaxStep: Step {
         self.node = node
         let rank = x.dims.count
         let ax = axis < 0 ? axis + rank : axis
-        guard ax >= 0, ax < rank else { throw EngineError("bad axis") }
+        guard ax >= 0, ax < rank else { throw NotNative("bad axis") }
         self.axis = Int32(ax)
         md = try plainMD(x.dims)
         var m = md
@@ -275,14 +287,14 @@ final class MatMulStep: Step {
 
     init(_ node: Node, x: DMem, graph: Graph) throws {
         self.node = node
-        guard node.inputs.count == 2, let bt = graph.constants[node.inputs[1]] else { throw EngineError("B is not a constant") }
+        guard node.inputs.count == 2, let bt = graph.constants[node.inputs[1]] else { throw NotNative("B is not a constant") }
         let a = x.dims, r = a.count
-        guard r >= 2, r <= 4, bt.rank >= 2, bt.rank <= r else { throw EngineError("unsupported ranks") }
+        guard r >= 2, r <= 4, bt.rank >= 2, bt.rank <= r else { throw NotNative("unsupported ranks") }
         let k = a[r - 1], n = bt.shape[bt.rank - 1]
-        guard bt.shape[bt.rank - 2] == k else { throw EngineError("inner sizes differ") }
+        guard bt.shape[bt.rank - 2] == k else { throw NotNative("inner sizes differ") }
         let bDims = [Int](repeating: 1, count: r - bt.rank) + bt.shape
         let batchB = bDims.dropLast(2).reduce(1, *)
-        guard batchB == 1 || Array(bDims.dropLast(2)) == Array(a.dropLast(2)) else { throw EngineError("batch shapes differ") }
+        guard batchB == 1 || Array(bDims.dropLast(2)) == Array(a.dropLast(2)) else { throw NotNative("batch shapes differ") }
         var tDims = bDims
         tDims[r - 2] = n; tDims[r - 1] = k
         var tData = [Float](repeating: 0, count: bt.count)

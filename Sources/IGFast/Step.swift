@@ -29,6 +29,42 @@ final class RunContext {
     }
 }
 
+/// Thrown by a step's initialiser for a case oneDNN does not do by design
+/// (docs/FAST-BACKEND.md, "Native vs fallback"): the reference runs that node,
+/// silently. Any other error while building a step (a oneDNN call failing)
+/// is a failure: `BuildFailures` reports it.
+struct NotNative: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+}
+
+/// oneDNN primitives that failed to build, for one engine: each distinct
+/// failure is said once on stderr, and kept for tests (`FastEngine.buildFailures`).
+final class BuildFailures: @unchecked Sendable {
+    // @unchecked: `list` is only read and written under `lock`.
+    private var list: [String] = []
+    private let lock = NSLock()
+
+    /// Records that `node` runs on the reference because building its step threw `error`.
+    func report(_ node: Node, _ error: Error) {
+        let what = "node '\(node.name)' (\(node.op.name)): \(error)"
+        lock.lock()
+        let first = !list.contains(what)
+        if first { list.append(what) }
+        lock.unlock()
+        if first {
+            FileHandle.standardError.write(Data(
+                "igcam: warning: oneDNN could not build the step for \(what); the reference engine runs it instead (slower)\n".utf8))
+        }
+    }
+
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return list
+    }
+}
+
 /// One compiled node: forward into `ctx.values[node.output]`, and backward
 /// from d loss / d output to d loss / d input `wrt`.
 protocol Step: AnyObject {
@@ -46,30 +82,48 @@ extension Step {
     var kind: String { self is FallbackStep ? "reference" : node.op.name }
 }
 
-/// A node run by the reference ops on plain tensors, reordered at its edges;
-/// `activation` is a ReLU/Clip fused after it (an Add, see `fuse`).
+/// A node run by the reference ops on plain tensors, reordered at its edges.
+/// What fusion added is undone here: `activation` is a ReLU/Clip fused after
+/// the op (an Add, or a Conv with a fused residual), `residual` a residual
+/// Add fused into a Conv (its last input), see `fuse`.
 final class FallbackStep: Step {
     let node: Node
+    /// The op the reference runs: the node's, without a residual Conv's activation.
+    let op: Op
     let activation: Activation
+    let residual: Bool
     var backwardReadsInputs: Bool { true }
     var backwardReadsOutput: Bool { true }
-    init(_ node: Node, activation: Activation = .none) {
+
+    init(_ node: Node, activation: Activation = .none, residual: Bool = false) {
         self.node = node
-        self.activation = activation
+        if residual, case .conv(var a) = node.op {
+            // conv(x) + residual, then the convolution's own activation.
+            self.activation = a.activation
+            a.activation = .none
+            op = .conv(a)
+            self.residual = true
+        } else {
+            op = node.op
+            self.activation = activation
+            self.residual = false
+        }
     }
 
-    private var activationOp: Op? {
-        switch activation {
-        case .none: return nil
-        case .relu: return .relu
-        case .clip(let lo, let hi): return .clip(min: lo, max: hi)
-        }
+    /// The value before the fused activation.
+    private func preActivation(_ xs: [Tensor]) throws -> Tensor {
+        guard residual else { return try ReferenceOps.forward(op, xs) }
+        var y = try ReferenceOps.forward(op, Array(xs.dropLast()))
+        let r = xs[xs.count - 1]
+        guard r.shape == y.shape else { throw EngineError("residual of shape \(r.shape) for output \(y.shape)") }
+        for i in 0..<y.count { y.data[i] += r.data[i] }
+        return y
     }
 
     func forward(_ ctx: RunContext) throws {
         let xs = try node.inputs.map { try ctx.tensor($0) }
-        var y = try ReferenceOps.forward(node.op, xs)
-        if let a = activationOp { y = try ReferenceOps.forward(a, [y]) }
+        var y = try preActivation(xs)
+        if let a = activation.unary { y = try ReferenceOps.forward(.unary(a), [y]) }
         ctx.values[node.output] = try DMem.from(y)
     }
 
@@ -78,16 +132,21 @@ final class FallbackStep: Step {
         let y = try ctx.tensor(node.output)
         var d = try toTensor(dy, ctx.stream)
         var pre = y
-        if let a = activationOp {
-            pre = try ReferenceOps.forward(node.op, xs)
-            d = try ReferenceOps.backward(a, [pre], y: y, dy: d, wrt: 0)
+        if let a = activation.unary {
+            pre = try preActivation(xs)
+            d = try ReferenceOps.backward(.unary(a), [pre], y: y, dy: d, wrt: 0)
         }
-        return try DMem.from(ReferenceOps.backward(node.op, xs, y: pre, dy: d, wrt: wrt))
+        guard residual else { return try DMem.from(ReferenceOps.backward(op, xs, y: pre, dy: d, wrt: wrt)) }
+        if wrt == xs.count - 1 { return try DMem.from(d) }   // the residual: passed through
+        // (The convolution's backward without an activation does not read its output.)
+        return try DMem.from(ReferenceOps.backward(op, Array(xs.dropLast()), y: pre, dy: d, wrt: wrt))
     }
 }
 
 /// Reordered weights shared by every plan of one engine (so plans for
 /// several batch sizes hold one copy per layout, not one per plan).
+/// `@unchecked Sendable`: `store` is read and written under `lock`, and the
+/// memories it hands out are only read after they are made.
 final class WeightCache: @unchecked Sendable {
     private var store: [String: [DMem]] = [:]
     private let lock = NSLock()
@@ -105,15 +164,28 @@ final class WeightCache: @unchecked Sendable {
     }
 }
 
-/// Eltwise algorithm of a fused or stand-alone activation (nil: not native).
-func eltwiseAlg(_ op: Op) -> (alg: dnnl_alg_kind_t, alpha: Float, beta: Float)? {
+/// The oneDNN eltwise algorithm of a stand-alone activation (nil: the
+/// reference runs it).
+func eltwiseAlg(_ op: UnaryOp) -> (alg: dnnl_alg_kind_t, alpha: Float, beta: Float)? {
     switch op {
     case .relu: return (dnnl_eltwise_relu, 0, 0)
     case .leakyRelu(let a): return (dnnl_eltwise_relu, a, 0)
     case .clip(let lo, let hi): return (dnnl_eltwise_clip_v2, lo, hi)
     case .sigmoid: return (dnnl_eltwise_logistic, 0, 0)
     case .hardSwish: return (dnnl_eltwise_hardswish, 0, 0)
-    default: return nil
+    case .elu(let a): return (dnnl_eltwise_elu, a, 0)
+    // oneDNN 2.6 has no hard-sigmoid algorithm.
+    case .hardSigmoid: return nil
+    }
+}
+
+/// The activation `fuse` may fold into the Conv, Gemm or Add before it: those
+/// whose backward oneDNN computes from the output alone (nil: never fused).
+func fusable(_ op: UnaryOp) -> Activation? {
+    switch op {
+    case .relu: return .relu
+    case .clip(let lo, let hi): return .clip(min: lo, max: hi)
+    case .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish, .elu: return nil
     }
 }
 

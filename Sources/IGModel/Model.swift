@@ -1,16 +1,7 @@
 import Foundation
 import IGEngine
-import IGFast
 import IGImaging
 import IGONNX
-
-/// Which engine runs the network.
-public enum Backend: String, Sendable, CaseIterable {
-    /// oneDNN, blocked layouts (the default).
-    case fast
-    /// Plain Swift, one op at a time: slow, obviously right.
-    case reference
-}
 
 /// The order of a network's colour channels.
 public enum ChannelOrder: String, Sendable, CaseIterable {
@@ -41,8 +32,8 @@ public struct Preprocessing: Sendable, Equatable {
     public static let imagenetMean: [Float] = [0.485, 0.456, 0.406]
     public static let imagenetStd: [Float] = [0.229, 0.224, 0.225]
     /// Defaults for a grayscale network: the means of the ImageNet values.
-    public static let grayMean: [Float] = [0.449]
-    public static let grayStd: [Float] = [0.226]
+    static let grayMean: [Float] = [0.449]
+    static let grayStd: [Float] = [0.226]
 }
 
 /// One class prediction.
@@ -55,7 +46,7 @@ public struct Prediction: Sendable, Equatable, Codable {
 
 /// A loaded classifier: its graph, the engine that runs it, its
 /// preprocessing, labels and default target layer.
-public final class Model: @unchecked Sendable {
+public final class Model: Sendable {
     public let path: String
     public let name: String
     public let graph: Graph
@@ -80,7 +71,10 @@ public final class Model: @unchecked Sendable {
     }
 
     /// Loads `path` (ONNX) and its sidecar; explicit arguments override the sidecar.
-    public convenience init(path: String, backend: Backend = .fast, threads: Int? = nil,
+    /// `engine` builds the engine that runs the imported graph: the caller picks
+    /// the backend (`{ ReferenceEngine(graph: $0) }`, or IGFast's `FastEngine`,
+    /// which is what the command line uses unless told otherwise).
+    public convenience init(path: String, engine makeEngine: (Graph) throws -> any InferenceEngine,
                             inputSize: [Int]? = nil, mean: [Float]? = nil, std: [Float]? = nil,
                             resize: ResizeMode? = nil, defaultLayer: String? = nil) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw ModelError("\(path): no such model file") }
@@ -106,11 +100,7 @@ public final class Model: @unchecked Sendable {
             throw ModelError("\(path): the image input has \(channels) channels (shape \(graph.inputShape) as C, H, W); "
                              + "igcam feeds 3 (colour) or 1 (grayscale). If the input is NHWC or NCHW, say so with \"layout\" in \(sidecarPath)")
         }
-        let engine: InferenceEngine
-        switch backend {
-        case .fast: engine = try FastEngine(graph: graph, threads: threads)
-        case .reference: engine = ReferenceEngine(graph: graph)
-        }
+        let engine = try makeEngine(graph)
         let size = inputSize ?? sidecar.inputSize ?? [graph.inputShape[1], graph.inputShape[2]]
         guard size.count == 2, size[0] == graph.inputShape[1], size[1] == graph.inputShape[2] else {
             throw ModelError("\(path): input size \(size) does not match the graph's \(graph.inputShape)")
@@ -226,6 +216,7 @@ public func softmax(_ row: [Float]) -> [Float] {
 }
 
 /// A small thread-safe store of tensors by key.
+/// `@unchecked Sendable`: `store` is read and written under `lock`.
 public final class TensorCache: @unchecked Sendable {
     private var store: [String: Tensor] = [:]
     private let lock = NSLock()

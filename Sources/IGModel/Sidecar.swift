@@ -73,7 +73,7 @@ public struct Sidecar: Codable, Sendable, Equatable {
 
     /// Labels from `labels` or from the text file `labels_file` (one per line,
     /// relative to the sidecar's folder).
-    public func resolvedLabels(sidecarPath: String) throws -> [String]? {
+    func resolvedLabels(sidecarPath: String) throws -> [String]? {
         if let labels { return labels }
         guard let labelsFile else { return nil }
         let dir = URL(fileURLWithPath: sidecarPath).deletingLastPathComponent()

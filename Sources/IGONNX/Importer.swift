@@ -44,7 +44,7 @@ public enum InputLayout: String, Sendable, CaseIterable {
     case nhwc
 
     /// Whether an input of shape [N, d1, d2, d3] is NHWC under this setting.
-    public func isNHWC(_ d: [Int]) -> Bool {
+    func isNHWC(_ d: [Int]) -> Bool {
         switch self {
         case .nchw: return false
         case .nhwc: return true
@@ -185,7 +185,8 @@ struct Import {
                     nodes[first].inputs[0] = logits
                 }
                 return name
-            default:
+            case .conv, .batchNorm, .unary, .binary, .prelu, .lrn, .maxPool, .averagePool, .globalAveragePool,
+                 .globalMaxPool, .transpose, .gemm, .matMul, .concat, .pad, .padBorder, .reduceMean:
                 return nil
             }
         }
@@ -237,7 +238,7 @@ struct Import {
                 let last = k == operands.count - 2
                 let o = last ? out : out + "::\(n.opType.lowercased())\(k)"
                 let name = (n.name.isEmpty ? out : n.name) + (last ? "" : "::\(k)")
-                try append(Node(name: name, op: n.opType == "Max" ? .max : .add, inputs: [acc, b], output: o), from: n)
+                try append(Node(name: name, op: .binary(n.opType == "Max" ? .max : .add), inputs: [acc, b], output: o), from: n)
                 acc = o
             }
             return

@@ -106,9 +106,9 @@ struct LayoutPass {
         case .identity where x.perm != nil:
             phys[node.output] = x
             return
-        case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish:
+        case .unary:
             return emitPermuted(node, op: node.op, inputs: [x.name], perm: p)
-        case .add, .sub, .mul, .div, .max, .prelu:
+        case .binary, .prelu:
             var names = [String]()
             for (k, i) in ins.enumerated() {
                 if let q = i.perm, q == p { names.append(i.name) }

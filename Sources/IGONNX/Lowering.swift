@@ -101,22 +101,6 @@ extension LoweringContext {
                 ins.append(b)
             }
             return (.conv(ConvAttributes(strides: s, pads: p, dilations: d, group: group)), ins)
-        case "Relu": return (.relu, [x])
-        case "Sigmoid": return (.sigmoid, [x])
-        case "HardSwish": return (.hardSwish, [x])
-        case "LeakyRelu": return (.leakyRelu(alpha: try n.float("alpha", 0.01)), [x])
-        case "HardSigmoid": return (.hardSigmoid(alpha: try n.float("alpha", 0.2), beta: try n.float("beta", 0.5)), [x])
-        case "Clip":
-            if opset < 11 {
-                return (.clip(min: try n.float("min", -.infinity), max: try n.float("max", .infinity)), [x])
-            }
-            let lo = try scalar(try optionalConstant(n, 1, what: "Clip min"), -.infinity, what: "Clip min")
-            let hi = try scalar(try optionalConstant(n, 2, what: "Clip max"), .infinity, what: "Clip max")
-            return (.clip(min: lo, max: hi), [x])
-        case "Add": return (.add, [x, try input(n, 1)])
-        case "Sub": return (.sub, [x, try input(n, 1)])
-        case "Mul": return (.mul, [x, try input(n, 1)])
-        case "Div": return (.div, [x, try input(n, 1)])
         case "MaxPool", "AveragePool":
             guard let k = try n.ints("kernel_shape") else { throw FoldError(message: "missing kernel_shape") }
             let (s, p, d) = try window(n, kernel: k, input: try rank(n))
@@ -139,7 +123,7 @@ extension LoweringContext {
             let ins = n.inputs.filter { !$0.isEmpty }
             if ins.count == 1 { return (.identity, [x]) }
             guard ins.count == 2 else { throw FoldError(message: "\(n.opType) of \(ins.count) inputs") }
-            return (n.opType == "Max" ? .max : .add, ins)
+            return (.binary(n.opType == "Max" ? .max : .add), ins)
         case "Flatten":
             return (.flatten(axis: try normAxis(try n.int("axis", 1), try rank(n).count + 1)), [x])
         case "Reshape":
@@ -232,7 +216,29 @@ extension LoweringContext {
             let r = try rank(n).count
             return (.transpose(perm: try n.ints("perm") ?? Array((0..<r).reversed())), [x])
         default:
+            // Activations and arithmetic: one case each in `UnaryOp.Kind` / `BinaryOp`, named as in ONNX.
+            if let kind = UnaryOp.Kind(rawValue: n.opType) { return (.unary(try unary(kind, n)), [x]) }
+            if let op = BinaryOp(rawValue: n.opType) { return (.binary(op), [x, try input(n, 1)]) }
             throw UnsupportedOp()
+        }
+    }
+
+    /// An activation with its attributes read (and defaulted) as ONNX defines them.
+    func unary(_ kind: UnaryOp.Kind, _ n: NodeMsg) throws -> UnaryOp {
+        switch kind {
+        case .relu: return .relu
+        case .sigmoid: return .sigmoid
+        case .hardSwish: return .hardSwish
+        case .leakyRelu: return .leakyRelu(alpha: try n.float("alpha", 0.01))
+        case .hardSigmoid: return .hardSigmoid(alpha: try n.float("alpha", 0.2), beta: try n.float("beta", 0.5))
+        case .elu: return .elu(alpha: try n.float("alpha", 1))
+        case .clip:
+            if opset < 11 {
+                return .clip(min: try n.float("min", -.infinity), max: try n.float("max", .infinity))
+            }
+            let lo = try scalar(try optionalConstant(n, 1, what: "Clip min"), -.infinity, what: "Clip min")
+            let hi = try scalar(try optionalConstant(n, 2, what: "Clip max"), .infinity, what: "Clip max")
+            return .clip(min: lo, max: hi)
         }
     }
 }

@@ -46,7 +46,7 @@ final class BYOMOpsTests: XCTestCase {
 
     func testMaxPReluGlobalMaxLRNForward() throws {
         let a = Tensor(shape: [1, 2], data: [1, 5]), b = Tensor(shape: [1, 2], data: [3, 2])
-        XCTAssertEqual(try ReferenceOps.forward(.max, [a, b]).data, [3, 5])
+        XCTAssertEqual(try ReferenceOps.forward(.binary(.max), [a, b]).data, [3, 5])
         let x = Tensor(shape: [1, 2, 1, 2], data: [-2, 3, -4, 1])
         let slope = Tensor(shape: [2, 1, 1], data: [0.25, 0.5])
         XCTAssertEqual(try ReferenceOps.forward(.prelu, [x, slope]).data, [-0.5, 3, -2, 1])
@@ -67,8 +67,8 @@ final class BYOMOpsTests: XCTestCase {
         for i in 0..<x.count { x.data[i] += x.data[i] >= 0 ? 0.1 : -0.1 }
         var b = randomTensor([2, 5, 3, 4], seed: 93)
         for i in 0..<b.count { b.data[i] = x.data[i] + (b.data[i] >= 0 ? 0.1 + b.data[i] : b.data[i] - 0.1) }
-        try checkGradient(.max, inputs: [x, b], wrt: 0)
-        try checkGradient(.max, inputs: [x, b], wrt: 1)
+        try checkGradient(.binary(.max), inputs: [x, b], wrt: 0)
+        try checkGradient(.binary(.max), inputs: [x, b], wrt: 1)
         try checkGradient(.prelu, inputs: [x, randomTensor([5, 1, 1], seed: 95)], wrt: 0)
         try checkGradient(.globalMaxPool, inputs: [x], wrt: 0)
         try checkGradient(.lrn(size: 3, alpha: 1e-2, beta: 0.75, bias: 1), inputs: [x], wrt: 0)

@@ -45,9 +45,9 @@ final class ReferenceForwardTests: XCTestCase {
     func testBroadcastingArithmetic() throws {
         let a = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
         let b = Tensor(shape: [3], data: [10, 20, 30])
-        XCTAssertEqual(try ReferenceOps.forward(.add, [a, b]).data, [11, 22, 33, 14, 25, 36])
+        XCTAssertEqual(try ReferenceOps.forward(.binary(.add), [a, b]).data, [11, 22, 33, 14, 25, 36])
         let c = Tensor(shape: [2, 1], data: [2, 4])
-        XCTAssertEqual(try ReferenceOps.forward(.div, [a, c]).data, [0.5, 1, 1.5, 1, 1.25, 1.5])
+        XCTAssertEqual(try ReferenceOps.forward(.binary(.div), [a, c]).data, [0.5, 1, 1.5, 1, 1.25, 1.5])
     }
 
     func testGemmTransBAndBias() throws {
@@ -68,10 +68,15 @@ final class ReferenceForwardTests: XCTestCase {
 
     func testActivationsAtKnownPoints() throws {
         let x = Tensor(shape: [1, 5], data: [-4, -1, 0, 1, 4])
-        let hs = try ReferenceOps.forward(.hardSwish, [x]).data
+        let hs = try ReferenceOps.forward(.unary(.hardSwish), [x]).data
         for (got, want) in zip(hs, [0, -1.0 / 3, 0, 2.0 / 3, 4] as [Float]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
-        XCTAssertEqual(try ReferenceOps.forward(.clip(min: 0, max: 6), [x]).data, [0, 0, 0, 1, 4])
-        XCTAssertEqual(try ReferenceOps.forward(.leakyRelu(alpha: 0.1), [x]).data, [-0.4, -0.1, 0, 1, 4])
+        XCTAssertEqual(try ReferenceOps.forward(.unary(.clip(min: 0, max: 6)), [x]).data, [0, 0, 0, 1, 4])
+        XCTAssertEqual(try ReferenceOps.forward(.unary(.leakyRelu(alpha: 0.1)), [x]).data, [-0.4, -0.1, 0, 1, 4])
+        // numpy: np.where(x > 0, x, alpha * np.expm1(x)) for alpha 0.7 and 1.
+        for (got, want) in zip(try ReferenceOps.forward(.unary(.elu(alpha: 0.7)), [x]).data,
+                               [-0.68717905, -0.44248439, 0, 1, 4] as [Float]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
+        for (got, want) in zip(try ReferenceOps.forward(.unary(.elu(alpha: 1)), [x]).data,
+                               [-0.98168436, -0.63212056, 0, 1, 4] as [Float]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
     }
 }
 
@@ -86,11 +91,10 @@ final class ReferenceBackwardTests: XCTestCase {
     }
 
     func testActivationBackward() throws {
-        for op: Op in [.relu, .clip(min: -0.5, max: 0.7), .leakyRelu(alpha: 0.2), .sigmoid,
-                       .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish] {
-            try checkGradient(op, inputs: [spreadTensor([2, 3, 4, 5], seed: 11)], wrt: 0, h: 1e-3)
+        for kind in UnaryOp.Kind.allCases {
+            try checkGradient(.unary(exampleUnary(kind)), inputs: [spreadTensor([2, 3, 4, 5], seed: 11)], wrt: 0, h: 1e-3)
         }
-        try checkGradient(.hardSwish, inputs: [Tensor(shape: [1, 4], data: [-5, -2, 2.5, 5])], wrt: 0, h: 1e-3)
+        try checkGradient(.unary(.hardSwish), inputs: [Tensor(shape: [1, 4], data: [-5, -2, 2.5, 5])], wrt: 0, h: 1e-3)
     }
 
     func testBatchNormBackward() throws {
@@ -98,11 +102,11 @@ final class ReferenceBackwardTests: XCTestCase {
     }
 
     func testBinaryBackwardWithBroadcasting() throws {
-        for op: Op in [.add, .sub, .mul, .div] {
+        for op in BinaryOp.allCases {
             let a = randomTensor([2, 3, 4, 4], seed: 21)
             let b = randomTensor([1, 3, 1, 1], seed: 22, range: 0.5...2)
-            try checkGradient(op, inputs: [a, b], wrt: 0)
-            try checkGradient(op, inputs: [a, b], wrt: 1)
+            try checkGradient(.binary(op), inputs: [a, b], wrt: 0)
+            try checkGradient(.binary(op), inputs: [a, b], wrt: 1)
         }
     }
 

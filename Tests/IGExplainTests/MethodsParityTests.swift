@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import IGEngine
+import IGFast
 import IGImaging
 @testable import IGExplain
 @testable import IGModel
@@ -13,7 +14,8 @@ import IGImaging
 final class MethodsParityTests: XCTestCase {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = repo.appendingPathComponent("Tests/Fixtures/methods/effnet").path
-    static let model: Model? = try? Model(path: repo.appendingPathComponent("assets/models/efficientnet-lite0.onnx").path)
+    static let model: Model? = try? Model(path: repo.appendingPathComponent("assets/models/efficientnet-lite0.onnx").path,
+                                              engine: { try FastEngine(graph: $0) })
 
     var explainer: Explainer!
     var model: Model!

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import IGEngine
+import IGFast
 import IGImaging
 @testable import IGExplain
 @testable import IGModel
@@ -50,7 +51,7 @@ final class VGGMethodsParityTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: path) else {
             throw XCTSkip("no \(path): run `make fixtures` (tools/ci_fixtures.sh needs PyTorch; see its output)")
         }
-        return try Model(path: path)
+        return try Model(path: path, engine: { try FastEngine(graph: $0) })
     }
 
     var model: Model!

@@ -20,7 +20,7 @@ final class FastBenchTests: XCTestCase {
             consts["w\(i)"] = randomTensor([c, c, 3, 3], seed: UInt64(i), range: -0.03...0.03)
             consts["b\(i)"] = randomTensor([c], seed: UInt64(100 + i), range: -0.1...0.1)
             nodes.append(Node(name: "conv\(i)", op: .conv(ConvAttributes(pads: [1, 1, 1, 1])), inputs: [x, "w\(i)", "b\(i)"], output: "c\(i)"))
-            nodes.append(Node(name: "relu\(i)", op: .relu, inputs: ["c\(i)"], output: "r\(i)"))
+            nodes.append(Node(name: "relu\(i)", op: .unary(.relu), inputs: ["c\(i)"], output: "r\(i)"))
             x = "r\(i)"
         }
         nodes.append(Node(name: "gap", op: .globalAveragePool, inputs: [x], output: "g"))
@@ -146,7 +146,7 @@ final class FastBenchTests: XCTestCase {
             consts["w\(i)"] = randomTensor([v, cin, 3, 3], seed: UInt64(i), range: Float(-s)...Float(s))
             consts["b\(i)"] = randomTensor([v], seed: UInt64(500 + i), range: -0.01...0.01)
             nodes.append(Node(name: "features.\(i)", op: .conv(ConvAttributes(pads: [1, 1, 1, 1])), inputs: [x, "w\(i)", "b\(i)"], output: "features.\(i)"))
-            nodes.append(Node(name: "features.\(i + 1)", op: .relu, inputs: ["features.\(i)"], output: "features.\(i + 1)"))
+            nodes.append(Node(name: "features.\(i + 1)", op: .unary(.relu), inputs: ["features.\(i)"], output: "features.\(i + 1)"))
             x = "features.\(i + 1)"; cin = v; i += 2
         }
         nodes.append(Node(name: "flatten", op: .flatten(axis: 1), inputs: [x], output: "flat"))
@@ -159,7 +159,7 @@ final class FastBenchTests: XCTestCase {
             nodes.append(Node(name: "classifier.\(3 * j)", op: .gemm(GemmAttributes(transB: true)), inputs: [h, "fc\(j)", "fcb\(j)"], output: out))
             h = out
             if j < 2 {
-                nodes.append(Node(name: "classifier.\(3 * j + 1)", op: .relu, inputs: [h], output: "classifier.\(3 * j + 1)"))
+                nodes.append(Node(name: "classifier.\(3 * j + 1)", op: .unary(.relu), inputs: [h], output: "classifier.\(3 * j + 1)"))
                 nodes.append(Node(name: "classifier.\(3 * j + 2)", op: .identity, inputs: ["classifier.\(3 * j + 1)"], output: "classifier.\(3 * j + 2)"))
                 h = "classifier.\(3 * j + 2)"
             }

@@ -36,7 +36,7 @@ final class NetParityTests: XCTestCase {
         let g = tinyResidualNet(seed: 23)
         try assertParity(g, layers: ["r2"], capture: ["r1"], what: "captured residual")
         var g2 = g
-        g2.nodes.insert(Node(name: "again", op: .add, inputs: ["r2", "r1"], output: "r3"), at: 6)
+        g2.nodes.insert(Node(name: "again", op: .binary(.add), inputs: ["r2", "r1"], output: "r3"), at: 6)
         g2.nodes[7] = Node(name: "gap", op: .globalAveragePool, inputs: ["r3"], output: "g")
         let fast = try FastEngine(graph: g2)
         try assertParity(g2, layers: ["r3"], engine: fast, what: "residual read after the add")
@@ -45,6 +45,24 @@ final class NetParityTests: XCTestCase {
     }
 
     /// `topPrediction` seeds each item with its own argmax class, in both engines.
+    /// A Conv that oneDNN does not run (its weights are computed, not a constant) still takes the
+    /// residual Add and the ReLU after it: the reference fallback undoes that fusion (the convolution,
+    /// plus the residual, then the activation), so the IR's Conv never needs a residual of its own.
+    func testFusedResidualConvOnTheReferenceFallback() throws {
+        let body = [Node(name: "wi", op: .identity, inputs: ["w"], output: "wi"),
+                    Node(name: "conv", op: .conv(ConvAttributes(pads: [1, 1, 1, 1])), inputs: ["x", "wi"], output: "c"),
+                    Node(name: "add", op: .binary(.add), inputs: ["c", "x"], output: "s"),
+                    Node(name: "act", op: .unary(.relu), inputs: ["s"], output: "y")]
+        let g = try withHead(body, constants: ["w": randomTensor([4, 4, 3, 3], seed: 61)], inputShape: [4, 6, 6], last: "y")
+        let fast = try FastEngine(graph: g)
+        try assertParity(g, layers: ["y"], engine: fast, what: "residual conv on the fallback")
+        let kinds = fast.stepKinds(batch: 1)
+        XCTAssertEqual(kinds["conv"], "reference")
+        XCTAssertNil(kinds["add"], "the Add is fused into the convolution")
+        XCTAssertNil(kinds["act"], "the ReLU is fused into the convolution")
+        XCTAssertEqual(fast.buildFailures, [], "computed weights are a fallback by design, not a failure")
+    }
+
     func testTopPredictionSeedPicksEachItemsArgmax() throws {
         let g = tinyResidualNet(seed: 5)
         let x = randomTensor([4, 3, 6, 6], seed: 9)

@@ -70,16 +70,16 @@ func tinyVGG(channels: Int = 16, size: Int = 12, seed: UInt64 = 5) -> Graph {
     let p1 = ConvAttributes(pads: [1, 1, 1, 1])
     let nodes = [
         Node(name: "conv1", op: .conv(p1), inputs: ["x", "w1", "b1"], output: "c1"),
-        Node(name: "relu1", op: .relu, inputs: ["c1"], output: "r1"),
+        Node(name: "relu1", op: .unary(.relu), inputs: ["c1"], output: "r1"),
         Node(name: "conv2", op: .conv(p1), inputs: ["r1", "w2", "b2"], output: "c2"),
-        Node(name: "relu2", op: .relu, inputs: ["c2"], output: "r2"),
+        Node(name: "relu2", op: .unary(.relu), inputs: ["c2"], output: "r2"),
         Node(name: "pool1", op: .maxPool(PoolAttributes(kernel: [2, 2], strides: [2, 2])), inputs: ["r2"], output: "p1"),
         Node(name: "conv3", op: .conv(p1), inputs: ["p1", "w3", "b3"], output: "c3"),
-        Node(name: "relu3", op: .relu, inputs: ["c3"], output: "r3"),
+        Node(name: "relu3", op: .unary(.relu), inputs: ["c3"], output: "r3"),
         Node(name: "pool2", op: .maxPool(PoolAttributes(kernel: [2, 2], strides: [2, 2])), inputs: ["r3"], output: "p2"),
         Node(name: "flat", op: .flatten(axis: 1), inputs: ["p2"], output: "f"),
         Node(name: "fc1", op: .gemm(GemmAttributes(transB: true)), inputs: ["f", "f1", "f1b"], output: "h1"),
-        Node(name: "relu4", op: .relu, inputs: ["h1"], output: "hr1"),
+        Node(name: "relu4", op: .unary(.relu), inputs: ["h1"], output: "hr1"),
         Node(name: "drop", op: .identity, inputs: ["hr1"], output: "hd"),
         Node(name: "fc2", op: .gemm(GemmAttributes(transB: true)), inputs: ["hd", "f2", "f2b"], output: "logits"),
     ]

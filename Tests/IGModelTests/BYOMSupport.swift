@@ -83,6 +83,7 @@ func checkBYOM(model path: String, refDir: String, backend: Backend, shortName: 
     var worst: Float = 0
     for i in 0..<cam.count { worst = max(worst, abs(cam[i] / mx - wantCam.data[i])) }
     XCTAssertLessThan(worst, 1e-3, "\(name) \(backend): Grad-CAM vs finite differences through onnxruntime", file: file, line: line)
+    assertNoBuildFailures(m, "\(name) \(backend)", file: file, line: line)
     print("byom \(name) \(backend.rawValue): logits rel \(e), top-1 \(top[0].classIndex) p=\(top[0].probability), "
           + "layer \(m.defaultLayer) \(m.shape(of: m.defaultLayer)), cam max diff \(worst)")
 }

@@ -56,6 +56,7 @@ final class EffNetParityTests: XCTestCase {
                 XCTAssertLessThan(relativeError(g.gradient, grad), 1e-3, "\(backend) gradient \(module), \(name)")
             }
         }
+        assertNoBuildFailures(model, "EfficientNet-Lite0 \(backend)")
     }
 
     func testFastEngineMatchesPyTorchOnEveryPhoto() throws {
@@ -80,7 +81,7 @@ final class EffNetParityTests: XCTestCase {
     }
 
     func testMissingOrBrokenModelFilesGiveClearErrors() throws {
-        XCTAssertThrowsError(try Model(path: "/nonexistent/model.onnx")) { XCTAssertTrue("\($0)".contains("/nonexistent/model.onnx")) }
+        XCTAssertThrowsError(try Model(path: "/nonexistent/model.onnx", backend: .reference)) { XCTAssertTrue("\($0)".contains("/nonexistent/model.onnx")) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("igcam-model-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -88,11 +89,11 @@ final class EffNetParityTests: XCTestCase {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: Self.modelPath))
         let cut = dir.appendingPathComponent("cut.onnx")
         try bytes.prefix(bytes.count / 3).write(to: cut)
-        XCTAssertThrowsError(try Model(path: cut.path)) { XCTAssertTrue("\($0)".contains("cut.onnx"), "\($0)") }
+        XCTAssertThrowsError(try Model(path: cut.path, backend: .reference)) { XCTAssertTrue("\($0)".contains("cut.onnx"), "\($0)") }
         // A broken sidecar next to a good model.
         let good = dir.appendingPathComponent("m.onnx")
         try bytes.write(to: good)
         try Data("{\"input_size\": \"big\"}".utf8).write(to: dir.appendingPathComponent("m.json"))
-        XCTAssertThrowsError(try Model(path: good.path)) { XCTAssertTrue("\($0)".contains("m.json"), "\($0)") }
+        XCTAssertThrowsError(try Model(path: good.path, backend: .reference)) { XCTAssertTrue("\($0)".contains("m.json"), "\($0)") }
     }
 }

@@ -137,6 +137,7 @@ final class TorchvisionParityTests: XCTestCase {
             report.append("\(module) act " + String(format: "%.1e grad %.1e", ea, eg)
                           + (alternatives > 0 ? " (PyTorch itself gives \(alternatives + 1) gradients under 1e-6 input noise)" : ""))
         }
+        assertNoBuildFailures(model, "\(file) \(backend)")
         print("parity \(file) \(backend.rawValue): " + String(format: "load %.2f s, total %.2f s; logits %.1e, top-1 %d (margin %.3f); ",
               t1.timeIntervalSince(t0), Date().timeIntervalSince(t0), e, info.top1, top[0].logit - top[1].logit)
               + report.joined(separator: "; "))

@@ -56,6 +56,11 @@ final class ImportTests: XCTestCase {
             XCTAssertEqual(ops(try load("pools_\(v)")), ["MaxPool", "AveragePool", "AveragePool", "MaxPool", "MaxPool", "Concat"], v)
             // Shape/Gather/Unsqueeze/Concat/Mul chains fold into two static reshapes.
             XCTAssertEqual(ops(try load("reshape_matmul_\(v)")), ["Conv", "Reshape", "MatMul", "Reshape", "Gemm"], v)
+            // Elu, added through docs/ENGINE.md's checklist: its alpha read from the file.
+            let elu = try load("elu_\(v)")
+            XCTAssertEqual(ops(elu), ["Conv", "Elu", "Conv", "Elu"], v)
+            XCTAssertEqual(elu.nodes[1].op, .unary(.elu(alpha: 0.7)), v)
+            XCTAssertEqual(elu.nodes[3].op, .unary(.elu(alpha: 1)), v)
         }
         XCTAssertEqual(ops(try load("activations_op13")),
                        ["Conv", "HardSigmoid", "Mul", "HardSigmoid", "Sigmoid", "LeakyRelu", "Mul", "Add", "Sub"])
@@ -83,7 +88,7 @@ final class ImportTests: XCTestCase {
         let dw = try load("depthwise_relu6_op13")
         guard case .conv(let a) = dw.nodes[1].op else { return XCTFail("not a conv") }
         XCTAssertEqual(a.group, 6); XCTAssertEqual(a.strides, [2, 2]); XCTAssertEqual(a.pads, [1, 1, 1, 1])
-        XCTAssertEqual(dw.nodes[2].op, .clip(min: 0, max: 6))
+        XCTAssertEqual(dw.nodes[2].op, .unary(.clip(min: 0, max: 6)))
 
         let cbr = try load("conv_bn_relu_op17")
         guard case .conv(let g) = cbr.nodes[2].op else { return XCTFail("not a conv") }
@@ -100,14 +105,14 @@ final class ImportTests: XCTestCase {
         let auto = try load("autopad_op18")
         guard case .averagePool(let sl) = auto.nodes[1].op, case .maxPool(let su) = auto.nodes[2].op else { return XCTFail() }
         XCTAssertEqual(sl.pads, [1, 1, 0, 0]); XCTAssertEqual(su.pads, [1, 1, 1, 1])
-        XCTAssertEqual(auto.nodes[0].op, .clip(min: -.infinity, max: 0.6))
+        XCTAssertEqual(auto.nodes[0].op, .unary(.clip(min: -.infinity, max: 0.6)))
         XCTAssertEqual(auto.nodes[4].op, .pad(pads: [0, 0, 1, 0, 0, 0, 2, 1], value: -0.25))
         XCTAssertEqual(auto.nodes[5].op, .reduceMean(axes: [3], keepDims: true))
 
         // Opset-9 Clip from attributes, fp16 weight cast folded into a constant.
         let d = try load("dtypes_clip6")
         XCTAssertEqual(ops(d), ["Conv", "Mul", "BatchNormalization", "Clip"])
-        XCTAssertEqual(d.nodes[3].op, .clip(min: -0.5, max: 0.75))
+        XCTAssertEqual(d.nodes[3].op, .unary(.clip(min: -0.5, max: 0.75)))
         XCTAssertEqual(d.constants["w"]?.shape, [4, 3, 3, 3])
     }
 

@@ -21,7 +21,7 @@ final class ShapeInferenceTests: XCTestCase {
         XCTAssertThrowsError(try inferOutputShape(.conv(ConvAttributes()), inputs: [[1, 3, 8, 8], [4, 2, 3, 3]])) { e in
             XCTAssertTrue(e is ShapeError); XCTAssertTrue("\(e)".contains("Conv"))
         }
-        XCTAssertThrowsError(try inferOutputShape(.add, inputs: [[1, 3, 4], [1, 2, 4]]))
+        XCTAssertThrowsError(try inferOutputShape(.binary(.add), inputs: [[1, 3, 4], [1, 2, 4]]))
         XCTAssertThrowsError(try inferOutputShape(.gemm(GemmAttributes()), inputs: [[1, 4], [5, 3]]))
         XCTAssertThrowsError(try inferOutputShape(.squeeze(axes: [1]), inputs: [[1, 3]]))
         XCTAssertThrowsError(try inferOutputShape(.reshape(shape: [1, 5]), inputs: [[1, 2, 3]]))
@@ -39,6 +39,6 @@ final class ShapeInferenceTests: XCTestCase {
         XCTAssertEqual(try inferOutputShape(.reduceMean(axes: [2, 3], keepDims: false), inputs: [[1, 2, 5, 5]]), [1, 2])
         XCTAssertEqual(try inferOutputShape(.unsqueeze(axes: [2, 3]), inputs: [[1, 2]]), [1, 2, 1, 1])
         XCTAssertEqual(try inferOutputShape(.transpose(perm: [0, 2, 3, 1]), inputs: [[1, 2, 5, 6]]), [1, 5, 6, 2])
-        XCTAssertEqual(try inferOutputShape(.mul, inputs: [[1, 4, 8, 8], [1, 4, 1, 1]]), [1, 4, 8, 8])
+        XCTAssertEqual(try inferOutputShape(.binary(.mul), inputs: [[1, 4, 8, 8], [1, 4, 1, 1]]), [1, 4, 8, 8])
     }
 }

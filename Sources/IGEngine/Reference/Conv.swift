@@ -21,8 +21,7 @@ enum RefConv {
                         dh: a.dilations[0], dw: a.dilations[1])
     }
 
-    static func forward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ a: ConvAttributes,
-                        residual: Tensor? = nil) throws -> Tensor {
+    static func forward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ a: ConvAttributes) throws -> Tensor {
         let g = try geometry(x: x.shape, w: weight.shape, a: a)
         var y = [Float](repeating: 0, count: g.n * g.cout * g.oh * g.ow)
         x.data.withUnsafeBufferPointer { X in
@@ -60,12 +59,6 @@ enum RefConv {
             }
         }
         var out = Tensor(shape: [g.n, g.cout, g.oh, g.ow], data: y)
-        if let residual {
-            guard residual.shape == out.shape else {
-                throw EngineError("Conv: residual of shape \(residual.shape) for output \(out.shape)")
-            }
-            for i in 0..<out.count { out.data[i] += residual.data[i] }
-        }
         RefElementwise.applyActivation(a.activation, to: &out)
         return out
     }

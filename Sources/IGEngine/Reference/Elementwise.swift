@@ -6,7 +6,7 @@ enum RefElementwise {
     // MARK: unary activations
 
     @inline(__always)
-    static func unary(_ op: Op, _ x: Float) -> Float {
+    static func unary(_ op: UnaryOp, _ x: Float) -> Float {
         switch op {
         case .relu: return max(x, 0)
         case .clip(let lo, let hi): return min(max(x, lo), hi)
@@ -14,13 +14,13 @@ enum RefElementwise {
         case .sigmoid: return 1 / (1 + exp(-x))
         case .hardSigmoid(let a, let b): return min(max(a * x + b, 0), 1)
         case .hardSwish: return x * min(max(x / 6 + 0.5, 0), 1)
-        default: return x
+        case .elu(let a): return x > 0 ? x : a * (exp(x) - 1)
         }
     }
 
     /// d unary(x) / dx, following PyTorch's choices at the kinks.
     @inline(__always)
-    static func unaryDerivative(_ op: Op, x: Float, y: Float) -> Float {
+    static func unaryDerivative(_ op: UnaryOp, x: Float, y: Float) -> Float {
         switch op {
         case .relu: return x > 0 ? 1 : 0
         case .clip(let lo, let hi): return (x > lo && x < hi) ? 1 : 0
@@ -33,18 +33,11 @@ enum RefElementwise {
             if x < -3 { return 0 }
             if x > 3 { return 1 }
             return x / 3 + 0.5
-        default: return 1
+        case .elu(let a): return x > 0 ? 1 : a * exp(x)
         }
     }
 
-    static func isUnary(_ op: Op) -> Bool {
-        switch op {
-        case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish: return true
-        default: return false
-        }
-    }
-
-    static func unaryForward(_ op: Op, _ x: Tensor) -> Tensor {
+    static func unaryForward(_ op: UnaryOp, _ x: Tensor) -> Tensor {
         var y = x
         y.data.withUnsafeMutableBufferPointer { p in
             for i in p.indices { p[i] = unary(op, p[i]) }
@@ -52,7 +45,7 @@ enum RefElementwise {
         return y
     }
 
-    static func unaryBackward(_ op: Op, x: Tensor, y: Tensor, dy: Tensor) -> Tensor {
+    static func unaryBackward(_ op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor) -> Tensor {
         var dx = dy
         dx.data.withUnsafeMutableBufferPointer { p in
             for i in p.indices { p[i] *= unaryDerivative(op, x: x.data[i], y: y.data[i]) }
@@ -60,16 +53,8 @@ enum RefElementwise {
         return dx
     }
 
-    static func activationOp(_ a: Activation) -> Op? {
-        switch a {
-        case .none: return nil
-        case .relu: return .relu
-        case .clip(let lo, let hi): return .clip(min: lo, max: hi)
-        }
-    }
-
     static func applyActivation(_ a: Activation, to t: inout Tensor) {
-        guard let op = activationOp(a) else { return }
+        guard let op = a.unary else { return }
         t = unaryForward(op, t)
     }
 
@@ -178,18 +163,17 @@ enum RefElementwise {
     }
 
     @inline(__always)
-    static func apply(_ op: Op, _ a: Float, _ b: Float) -> Float {
+    static func apply(_ op: BinaryOp, _ a: Float, _ b: Float) -> Float {
         switch op {
         case .add: return a + b
         case .sub: return a - b
         case .mul: return a * b
         case .div: return a / b
         case .max: return Swift.max(a, b)
-        default: return .nan
         }
     }
 
-    static func binaryForward(_ op: Op, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+    static func binaryForward(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         if a.shape == b.shape {
             var y = a
             for i in 0..<y.count { y.data[i] = apply(op, a.data[i], b.data[i]) }
@@ -204,7 +188,7 @@ enum RefElementwise {
 
     /// Gradient with respect to input `wrt` (0 = a, 1 = b), summed back over
     /// the broadcast axes.
-    static func binaryBackward(_ op: Op, _ a: Tensor, _ b: Tensor, dy: Tensor, wrt: Int) throws -> Tensor {
+    static func binaryBackward(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, dy: Tensor, wrt: Int) -> Tensor {
         let out = dy.shape
         let ia = broadcastIndex(a.shape, to: out), ib = broadcastIndex(b.shape, to: out)
         let target = wrt == 0 ? a : b
@@ -222,7 +206,6 @@ enum RefElementwise {
             case (.div, _): local = -av / (bv * bv)
             case (.max, 0): local = av >= bv ? 1 : 0
             case (.max, _): local = av >= bv ? 0 : 1
-            default: throw EngineError("no backward for \(op.name)")
             }
             g[wrt == 0 ? ia[i] : ib[i]] += d * local
         }

@@ -9,11 +9,10 @@ public enum ReferenceOps {
         }
         switch op {
         case .conv(let a):
-            return try RefConv.forward(arg(0), arg(1), a.hasBias(inputs: x.count) ? x[2] : nil, a,
-                                       residual: a.residual ? x.last : nil)
+            return try RefConv.forward(arg(0), arg(1), x.count > 2 ? x[2] : nil, a)
         case .batchNorm: return try RefElementwise.channelAffine(arg(0), scale: arg(1), shift: arg(2))
-        case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish: return RefElementwise.unaryForward(op, try arg(0))
-        case .add, .sub, .mul, .div, .max: return try RefElementwise.binaryForward(op, arg(0), arg(1))
+        case .unary(let u): return RefElementwise.unaryForward(u, try arg(0))
+        case .binary(let b): return try RefElementwise.binaryForward(b, arg(0), arg(1))
         case .prelu: return try RefElementwise.preluForward(arg(0), arg(1))
         case .lrn(let size, let alpha, let beta, let bias):
             return try RefPool.lrnForward(arg(0), size: size, alpha: alpha, beta: beta, bias: bias)
@@ -46,16 +45,15 @@ public enum ReferenceOps {
         switch op {
         case .conv(let a):
             let d = RefElementwise.activationBackward(a.activation, y: y, dy: dy)
-            if a.residual && wrt == x.count - 1 { return d }   // the fused residual: passed through
             guard wrt == 0 else { break }
             return try RefConv.backwardData(d, xShape: x[0].shape, x[1], a)
         case .batchNorm:
             guard wrt == 0 else { break }
             return RefElementwise.channelAffineBackward(dy, scale: x[1])
-        case .relu, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish:
-            return RefElementwise.unaryBackward(op, x: x[0], y: y, dy: dy)
-        case .add, .sub, .mul, .div, .max:
-            return try RefElementwise.binaryBackward(op, x[0], x[1], dy: dy, wrt: wrt)
+        case .unary(let u):
+            return RefElementwise.unaryBackward(u, x: x[0], y: y, dy: dy)
+        case .binary(let b):
+            return RefElementwise.binaryBackward(b, x[0], x[1], dy: dy, wrt: wrt)
         case .prelu:
             guard wrt == 0 else { break }
             return try RefElementwise.preluBackward(x[0], x[1], dy: dy)

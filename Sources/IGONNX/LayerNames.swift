@@ -1,5 +1,8 @@
-/// Finding a layer (tensor) of a graph from what a user types: an exact
-/// tensor name, an alias (PyTorch module path), or a module scope.
+import IGEngine
+
+/// Finding a layer (tensor) of an imported graph from what a user types: an
+/// exact tensor name, an alias (PyTorch module path), or a module scope
+/// (torch "/a/b/Op" and tf2onnx "a/b/Op:0" tensor names).
 
 /// An unknown or ambiguous layer name. `candidates` lists a few names that would work.
 public struct LayerNameError: Error, CustomStringConvertible, Sendable {
@@ -16,7 +19,7 @@ public struct LayerNameError: Error, CustomStringConvertible, Sendable {
 
 /// Dotted module paths from "/"-separated scope components, e.g.
 /// ["layer4", "layer4.2", "relu_2"] -> ["layer4", "layer4.2", "layer4.2.relu_2"].
-public func modulePaths(scopes: [String]) -> [String] {
+func modulePaths(scopes: [String]) -> [String] {
     var out = [String]()
     var path = ""
     for c in scopes where !c.isEmpty {
@@ -27,39 +30,6 @@ public func modulePaths(scopes: [String]) -> [String] {
 }
 
 extension Graph {
-    /// Every node output with a per-item 3-D shape (C, H, W), in graph order,
-    /// with its alias (if any). Requires `shapes` (see `inferShapes()`).
-    /// A Transpose's output is left out: it holds another layer's values in
-    /// another order (see the importer's layout pass), not a new activation.
-    public var candidateLayers: [(name: String, alias: String?, shape: [Int])] {
-        nodes.compactMap { n in
-            guard let s = shapes[n.output], s.count == 3 else { return nil }
-            if case .transpose = n.op { return nil }
-            return (n.output, aliases[n.output], s)
-        }
-    }
-
-    /// The layer to explain when none is named: the last spatial activation
-    /// (C x h x w with h > 1) before global pooling / flatten, stepping back
-    /// over pooling and data-movement ops at the end (a VGG's last MaxPool:
-    /// its input, the last conv block's ReLU). Nil when there is none.
-    public var defaultLayer: String? {
-        let cands = candidateLayers
-        guard var pick = cands.last(where: { $0.shape[1] > 1 }) else { return nil }
-        let byName = Dictionary(cands.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        while let n = producer(of: pick.name) {
-            switch n.op {
-            case .maxPool, .averagePool, .pad, .padBorder:
-                guard let prev = n.inputs.first.flatMap({ byName[$0] }), prev.shape[1] > 1 else { return pick.name }
-                pick = prev
-                continue
-            default:
-                return pick.name
-            }
-        }
-        return pick.name
-    }
-
     /// Module paths a node output belongs to: from a "/a/b/Op_output_0"
     /// (torch) or "a/b/Op:0" (tf2onnx) style tensor name and from its alias
     /// (with all enclosing modules). `stripped`: also TensorFlow's
@@ -71,7 +41,7 @@ extension Graph {
             var comps = tensor.split(separator: "/").map(String.init)
             comps.removeLast()
             if stripped { comps = comps.map(stripUniquifier) }
-            paths += IGEngine.modulePaths(scopes: comps)
+            paths += IGONNX.modulePaths(scopes: comps)
         }
         if !stripped, let a = aliases[tensor] {
             let parts = a.split(separator: ".", omittingEmptySubsequences: false)
@@ -93,7 +63,7 @@ extension Graph {
         if let t = aliases.first(where: { $0.value == name })?.key { return t }
 
         let comps = name.split(separator: "/").map(String.init)
-        let query = comps.count > 1 ? (IGEngine.modulePaths(scopes: comps).last ?? name) : name
+        let query = comps.count > 1 ? (IGONNX.modulePaths(scopes: comps).last ?? name) : name
         guard !query.isEmpty else { throw LayerNameError(name: name, ambiguous: false, candidates: examples(near: name)) }
         // Scopes as written first; then with TensorFlow's "_1" suffixes dropped.
         for stripped in [false, true] {
