@@ -20,7 +20,7 @@ import IGViewer
 ///   through the same function in the normal (checked, unsanitized) build.
 public enum FuzzTargets {
     /// Every target, by the name used for corpus folders and FUZZ_TARGET.
-    public static let all: [String: ([UInt8]) -> Void] = [
+    public static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "onnx": onnx, "png": image, "jpeg": image, "voc": voc, "npy": npy,
         "sidecar": sidecar, "viewer-keys": viewerKeys, "cli": cli,
     ]

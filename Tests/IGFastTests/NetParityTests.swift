@@ -132,8 +132,10 @@ final class NetParityTests: XCTestCase {
         let errors = UnsafeMutableBufferPointer<Float>.allocate(capacity: 8)
         defer { errors.deallocate() }
         errors.initialize(repeating: 1)
+        // Each iteration writes only its own element, and concurrentPerform returns before any is read.
+        nonisolated(unsafe) let slots = errors
         DispatchQueue.concurrentPerform(iterations: 8) { i in
-            if let r = try? fast.gradient(x, layer: "r1", classes: [1, 3], capture: []) { errors[i] = relativeError(r.gradient, expected) }
+            if let r = try? fast.gradient(x, layer: "r1", classes: [1, 3], capture: []) { slots[i] = relativeError(r.gradient, expected) }
         }
         for e in errors { XCTAssertLessThan(e, 1e-3) }
     }
