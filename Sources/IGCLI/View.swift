@@ -24,15 +24,18 @@ struct View: ParsableCommand {
     @Option(name: .long, help: "Write an asciinema v2 recording of the session to FILE (e.g. talk.cast).")
     var record: String?
 
-    @Option(name: .long, help: "Pixel graphics for the image panel: off, auto, sixel, kitty (auto asks the terminal; blocks when it cannot).")
+    @Option(name: .long, help: "Pixel graphics for the image panel: off, auto, sixel, kitty, iterm (auto asks the terminal; blocks when it cannot).")
     var graphics: String = "off"
+
+    @Flag(name: .customLong("no-mouse"), help: "Do not capture the mouse (clicks on the picture then do not move the probe, and the terminal's text selection works as usual).")
+    var noMouse = false
 
     /// Usage errors (exit 2), checked while parsing, before the (slow) model load.
     func validate() throws {
         guard top >= 1, top <= 50 else { throw ValidationError("--top must be from 1 to 50") }
         do { _ = try chooseColorMode(color, environment: [:]) } catch { throw ValidationError("--color: \(error)") }
         guard GraphicsChoice(rawValue: graphics.lowercased()) != nil else {
-            throw ValidationError("unknown --graphics '\(graphics)' (choose: off, auto, sixel, kitty)")
+            throw ValidationError("unknown --graphics '\(graphics)' (choose: off, auto, sixel, kitty, iterm)")
         }
     }
 
@@ -48,7 +51,7 @@ struct View: ParsableCommand {
         let gfx = GraphicsChoice(rawValue: graphics.lowercased()) ?? .off   // checked in validate()
         let model = try modelOptions.load()
         let status = try runViewer(paths: images, model: model,
-                                   options: ViewerOptions(color: color, topK: top, script: steps, record: record, graphics: gfx))
+                                   options: ViewerOptions(color: color, topK: top, script: steps, record: record, graphics: gfx, mouse: !noMouse))
         // The terminal is restored. Leave at once: a background job may still be inside a
         // oneDNN/OpenMP region, and running static destructors under it can stall the exit.
         fflush(stdout)
