@@ -229,7 +229,13 @@ final class TmuxGraphicsTests: ViewerE2ETestCase {
         XCTAssertEqual(last.x, area.x + (area.width - fit.columns) / 2)
         XCTAssertEqual(W % fit.columns, 0, "whole cells")
         let (want, base, _) = try expectedOverlay(raw, width: W, height: H)
-        let got = last.image.pixels.withUnsafeBufferPointer { p in (0..<(W * H)).map { Optional([p[3 * $0], p[3 * $0 + 1], p[3 * $0 + 2]]) } }
+        var got = [[UInt8]?]()
+        got.reserveCapacity(W * H)
+        let px = last.image.pixels
+        for k in 0..<(W * H) {
+            let rgb: [UInt8] = [px[3 * k], px[3 * k + 1], px[3 * k + 2]]
+            got.append(rgb)
+        }
         let db = psnr(want, got, width: W, height: H)
         print(String(format: "ITERM viewer %dx%d: PSNR %.1f dB against the overlay of the .npy map", W, H, db))
         XCTAssertGreaterThan(db, 40, "a PNG: lossless")
