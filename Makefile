@@ -4,7 +4,8 @@
 #              then every fuzz target for FUZZ_CI_SECONDS under sanitizers
 #   make fuzz  fuzzes every target for FUZZ_SECONDS each (docs/RELIABILITY.md)
 
-APT_PACKAGES := libdnnl-dev libpng-dev libjpeg62-turbo-dev libncurses-dev ncurses-term tmux chafa
+# xterm xvfb x11-apps xfonts-base: XtermSixelTests (a real sixel terminal on a virtual display; ~30 s to install, ~13 s to run)
+APT_PACKAGES := libdnnl-dev libpng-dev libjpeg62-turbo-dev libncurses-dev ncurses-term tmux chafa xterm xvfb x11-apps xfonts-base
 SWIFT ?= swift
 CONFIG ?= release
 

@@ -129,7 +129,7 @@ final class XtermSixelTests: ViewerE2ETestCase {
         let db = psnr(want, dx: 0, dy: 0)
         print(String(format: "XTERM vt340 sixel %dx%d at (%d, %d): PSNR %.1f dB against the overlay of the .npy map (plain photo: %.1f dB)",
                      W, H, x0, y0, db, psnr(base, dx: 0, dy: 0)))
-        XCTAssertGreaterThan(db, 28, "xterm drew the picture where the viewer placed it")
+        XCTAssertGreaterThan(db, 32, "xterm drew the picture where the viewer placed it (block characters give about 28 dB, a blank area far less)")
         XCTAssertLessThan(psnr(base, dx: 0, dy: 0), db - 4, "with the heat map")
     }
 }
