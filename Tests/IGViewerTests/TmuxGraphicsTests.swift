@@ -243,10 +243,11 @@ final class TmuxGraphicsTests: ViewerE2ETestCase {
     }
 
     func testAutoAsksAndFallsBack() throws {
-        let s = try TmuxSession(command: "cd '\(root)' && env COLORTERM=truecolor '\(binary)' view --graphics auto '\(cat)' 2>{STDERR}", width: 100, height: 34)
+        let s = try TmuxSession(command: "cd '\(root)' && env COLORTERM=truecolor '\(binary)' view --graphics auto --no-mouse '\(cat)' 2>{STDERR}", width: 100, height: 34)
         defer { s.kill() }
         let t = s.wait(60, "the graphics note") { $0.contains("graphics: ") }
         XCTAssertTrue(t.contains("graphics: sixel (detected)") || t.contains("graphics: none detected, blocks"), t)
+        XCTAssertFalse(t.contains("mouse on"), "--no-mouse: the mouse is left to the terminal")
         XCTAssertEqual(s.quit(), 0)
     }
 }
