@@ -34,6 +34,23 @@ static inline int ig_put(int y, int x, wchar_t ch, int pair, attr_t attrs) {
 /// (a character in *ch) or KEY_CODE_YES (a function key in *ch).
 static inline int ig_get(wint_t *ch) { return wget_wch(stdscr, ch); }
 
+/// Mouse (the viewer's probe): button-1 presses reported at once (no click
+/// resolution delay); ncurses picks the terminal's format (SGR 1006 when
+/// terminfo's kmous is \E[<, else X10). Returns the mask granted (0: none).
+static inline unsigned long ig_mouse_on(void) {
+    mouseinterval(0);
+    return (unsigned long)mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL);
+}
+static inline void ig_mouse_off(void) { mousemask(0, NULL); }
+static inline int ig_key_mouse(void) { return KEY_MOUSE; }
+/// The pending mouse event: 1 for a button-1 press or click at cell (*x, *y), else 0.
+static inline int ig_mouse_click(int *x, int *y) {
+    MEVENT e;
+    if (getmouse(&e) != OK) return 0;
+    *x = e.x; *y = e.y;
+    return (e.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) ? 1 : 0;
+}
+
 /// Opens a screen on the terminal named `term` (NULL: $TERM) over stdout/stdin.
 static inline SCREEN *ig_newterm(const char *term) { return newterm(term, stdout, stdin); }
 

@@ -27,6 +27,9 @@ struct View: ParsableCommand {
     @Option(name: .long, help: "Pixel graphics for the image panel (auto asks the terminal; blocks when it cannot).")
     var graphics: GraphicsChoice = .off
 
+    @Flag(name: .customLong("no-mouse"), help: "Do not capture the mouse (clicks on the picture then do not move the probe, and the terminal's text selection works as usual).")
+    var noMouse = false
+
     /// Usage errors (exit 2), checked while parsing, before the (slow) model load.
     func validate() throws {
         guard top >= 1, top <= 50 else { throw ValidationError("--top must be from 1 to 50") }
@@ -43,7 +46,7 @@ struct View: ParsableCommand {
         if let record { try checkWritable(record) }
         let model = try modelOptions.load()
         let status = try runViewer(paths: images, model: model,
-                                   options: ViewerOptions(color: color.rawValue, topK: top, script: steps, record: record, graphics: graphics))
+                                   options: ViewerOptions(color: color.rawValue, topK: top, script: steps, record: record, graphics: graphics, mouse: !noMouse))
         // The terminal is restored. Leave at once: a background job may still be inside a
         // oneDNN/OpenMP region, and running static destructors under it can stall the exit.
         fflush(nil)   // every output stream (stdout, stderr), without naming the C globals

@@ -128,6 +128,11 @@ func encodePNG(_ image: RGBImage, path: String) throws -> [UInt8] {
     return Array(out[0..<size])
 }
 
+/// `image` as the bytes of an 8-bit RGB PNG file (for terminals that draw PNGs).
+public func pngData(_ image: RGBImage) throws -> [UInt8] {
+    try encodePNG(image, path: "<memory>")
+}
+
 /// Writes `img` as an 8-bit RGB PNG at `path`, atomically (temporary file in
 /// the same directory, fsync, rename): on error nothing half-written is left.
 public func savePNG(_ img: RGBImage, to path: String) throws {

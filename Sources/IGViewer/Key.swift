@@ -6,6 +6,10 @@ public enum Key: Equatable, Sendable {
     /// Ctrl-C typed while the terminal is in raw mode (also how SIGINT ends up).
     case interrupt
     case char(Character)
+    /// A mouse click (button 1) on screen cell (x, y), 0-based.
+    case mouse(x: Int, y: Int)
+    /// Put the probe on this map cell (what a click on the picture becomes, see `mouseProbe`).
+    case probeAt(row: Int, column: Int)
     /// Anything else (function keys the viewer does not use).
     case other(Int)
 

@@ -19,6 +19,7 @@ public let keyHelp: [(keys: String, what: String)] = [
     ("n / p, Right/Left", "next / previous image"),
     ("s", "save the current view as a PNG next to the image"),
     ("x", "probe: arrows (or h/j/k/l) move a cursor over the map; x or Esc leaves"),
+    ("click", "probe the map cell clicked (mouse; --no-mouse gives text selection back)"),
     ("t", "maps at m = 1, 2, 4, ... side by side (IG-CAM; t again: back)"),
     ("d", "difference view: current map minus a partner (d again: back)"),
     ("D", "next partner: each method, each baseline, the other reading"),
@@ -68,6 +69,13 @@ public func reduce(_ state: ViewerState, _ key: Key) -> (ViewerState, [Effect]) 
         return finish(state, s, effects)
     case .normal:
         break
+    }
+    if case .probeAt(let r, let c) = key {
+        // A click on the picture (see `mouseProbe`): the probe on that cell.
+        let (h, w) = mapSize(s)
+        s.probe = ProbeCursor(row: min(max(r, 0), max(h - 1, 0)), column: min(max(c, 0), max(w - 1, 0)))
+        s.status = "probe: click or arrows move it, x or Esc leaves"
+        return finish(state, s, effects)
     }
     if let cur = s.probe {
         // Probe mode: arrows and h/j/k/l move the cursor within the map.

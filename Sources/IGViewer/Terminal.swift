@@ -24,10 +24,19 @@ final class Terminal {
     private var pairOf: [Int64: Int32] = [:]
     private var nextPair: Int32 = 1
     private var closed = false
+    /// Cells to report writes in (the pixel picture's), see `written`.
+    var watch: Rect?
+    /// The cells inside `watch` the last `show` wrote (sixel pictures there are erased).
+    private(set) var written: [(x: Int, y: Int)] = []
+    /// True when the last `show` cleared and repainted the whole terminal.
+    private(set) var repainted = false
+    private var clearPending = true
+    /// True when ncurses reports mouse clicks (asked for, and the terminal has a mouse).
+    private(set) var mouse = false
 
     /// Opens the full screen in `requested` mode (lowered when the terminal
     /// has fewer colours unless `forced`).
-    init(mode requested: ColorMode, forced: Bool) throws {
+    init(mode requested: ColorMode, forced: Bool, mouse wantsMouse: Bool = false) throws {
         guard isatty(0) == 1, isatty(1) == 1 else { throw ViewerError("the viewer needs a terminal (stdin and stdout must be a tty)") }
         let env = ProcessInfo.processInfo.environment
         guard let term = env["TERM"], !term.isEmpty, term != "dumb" else {
@@ -57,6 +66,9 @@ final class Terminal {
         curs_set(0)
         set_escdelay(25)
         wtimeout(ig_stdscr(), 30)
+        // Mouse capture also stops the terminal's own text selection (Shift-drag still
+        // selects in most terminals): opt-out with --no-mouse.
+        if wantsMouse { mouse = ig_mouse_on() != 0 }
         if has_colors() {
             start_color()
             use_default_colors()
@@ -87,6 +99,10 @@ final class Terminal {
         var ch: wint_t = 0
         let r = ig_get(&ch)
         if r == ERR { return nil }
+        if r == ig_key_code_yes(), Int32(ch) == ig_key_mouse() {
+            var x: Int32 = 0, y: Int32 = 0
+            return ig_mouse_click(&x, &y) == 1 ? .mouse(x: Int(x), y: Int(y)) : .other(Int(ch))
+        }
         return Key.decode(UInt32(ch), isFunctionKey: r == ig_key_code_yes(), resizeCode: Int(ig_key_resize()))
     }
 
@@ -134,13 +150,18 @@ final class Terminal {
             pairOf.removeAll(keepingCapacity: true)
             nextPair = 1
             previous = nil
+            clearPending = true
         }
+        repainted = clearPending
+        clearPending = false
+        written.removeAll(keepingCapacity: true)
         if full || previous == nil { werase(ig_stdscr()) }
         let old = full ? nil : previous
         for y in 0..<s.height {
             for x in 0..<s.width {
                 let c = s.cells[y * s.width + x]
                 if let o = old, o.cells[y * s.width + x] == c { continue }
+                if let w = watch, x >= w.x, y >= w.y, x < w.x + w.width, y < w.y + w.height { written.append((x, y)) }
                 var pair: Int32 = 0
                 if c.fg != .normal || c.bg != .normal {
                     pair = pairNumber(colorNumber(c.fg), colorNumber(c.bg))
@@ -165,12 +186,13 @@ final class Terminal {
     }
 
     /// Forgets the last frame so the next `show` repaints everything.
-    func invalidate() { previous = nil; clearok(ig_stdscr(), true) }
+    func invalidate() { previous = nil; clearPending = true; clearok(ig_stdscr(), true) }
 
     /// Restores the terminal (safe to call twice).
     func close() {
         guard !closed else { return }
         closed = true
+        if mouse { ig_mouse_off() }
         endwin()
         if let s = screen { delscreen(s) }
         screen = nil

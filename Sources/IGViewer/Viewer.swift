@@ -16,8 +16,12 @@ public struct ViewerOptions: Sendable {
     public var record: String?
     /// Pixel graphics over the image panel (`--graphics`).
     public var graphics: GraphicsChoice
-    public init(color: String = "auto", topK: Int = 5, script: [ScriptStep]? = nil, record: String? = nil, graphics: GraphicsChoice = .off) {
+    /// Clicks on the picture move the probe (`--no-mouse`: off, the terminal keeps its text selection).
+    public var mouse: Bool
+    public init(color: String = "auto", topK: Int = 5, script: [ScriptStep]? = nil, record: String? = nil,
+                graphics: GraphicsChoice = .off, mouse: Bool = true) {
         self.color = color; self.topK = topK; self.script = script; self.record = record; self.graphics = graphics
+        self.mouse = mouse
     }
 }
 
@@ -70,7 +74,7 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     let graphics = proto.map { GraphicsOutput($0) }
     let recorder = try options.record.map { try Recorder(path: $0, environment: env) }
     defer { try? recorder?.finish() }
-    let term = try Terminal(mode: choice.mode, forced: choice.forced)
+    let term = try Terminal(mode: choice.mode, forced: choice.forced, mouse: options.mouse)
     defer { term.close() }
     var player = options.script.map { ScriptPlayer($0) }
     let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -82,10 +86,14 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
     runner.start()
     defer { runner.stop() }
     if let w = state.work { runner.request(w) }
-    state.status = "colour: \(term.mode.rawValue)\(composer.imagePalettes ? ", palette fitted to each image" : "")\(graphicsNote.isEmpty ? "" : "; " + graphicsNote); ? for help"
+    state.status = "colour: \(term.mode.rawValue)\(composer.imagePalettes ? ", palette fitted to each image" : "")\(graphicsNote.isEmpty ? "" : "; " + graphicsNote)"
+        + (term.mouse ? "; mouse on: click the picture to probe (--no-mouse to select text)" : "") + "; ? for help"
 
     // IGCAM_VIEWER_TIMING=FILE logs, per frame drawn after a key: milliseconds
-    // from the key's arrival to the end of the refresh, of which draw and show.
+    // from the key's arrival to the end of the refresh, of which draw and show
+    // (show: ncurses' refresh and the pixel picture's bytes); frames drawn for
+    // other reasons (a partial map, a picture arriving) log "event" instead of
+    // the first number.
     let timing = env["IGCAM_VIEWER_TIMING"].flatMap { FileHandle(forWritingAtPath: $0) ?? (FileManager.default.createFile(atPath: $0, contents: nil) ? FileHandle(forWritingAtPath: $0) : nil) }
     var keyTime: UInt64?
     var dirty = true
@@ -107,28 +115,37 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
             state = s; apply(e); dirty = true
         }
         if composer.takePaletteArrived() { dirty = true }
+        if graphics?.takeArrived() == true { dirty = true }
         if let r = recorder, let size = r.syncSize() { term.resize(width: size.width, height: size.height); dirty = true }
         if dirty {
             let (w, h) = term.size
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let screen = draw(state, width: w, height: h, composer: composer)
+            var screen = draw(state, width: w, height: h, composer: composer)
             let t1 = DispatchTime.now().uptimeNanoseconds
-            // Pixels: a new picture (or none) needs a full repaint to erase the old
-            // one; the picture is written again after every refresh (ncurses may
-            // have redrawn cells under it).
-            let place = graphics.flatMap { _ in GraphicsOutput.placement(state, width: w, height: h, cell: GraphicsOutput.cellPixels()) }
-            if let g = graphics, place?.key != g.shownKey { term.invalidate() }
+            // Pixels: the picture is made and encoded in the background; a picture
+            // that goes away or moves needs a full repaint to erase it (sixel, iTerm2),
+            // and it is written again when ncurses wrote cells under it.
+            if let g = graphics {
+                let place = GraphicsOutput.placement(state, width: w, height: h, cell: GraphicsOutput.cellPixels())
+                if g.prepare(state, place) { term.invalidate() }
+                term.watch = g.watchRect
+                if let r = g.watchRect {
+                    for y in r.y..<(r.y + r.height) { for x in r.x..<(r.x + r.width) { screen[x, y] = ScreenCell() } }
+                }
+            }
             term.show(screen)
-            graphics?.show(state, place)
+            graphics?.finish(state, repainted: term.repainted, written: term.written)
             // The tiles the display-only keys lead to, rendered ahead in the background.
             if let image = state.image, let size = mainTileSize(state, width: w, height: h) {
                 composer.prefetch(from: state, to: displayNeighbours(state), image: image, columns: size.columns, rows: size.rows)
             }
             let t2 = DispatchTime.now().uptimeNanoseconds
-            if let f = timing, let k = keyTime {
+            if let f = timing {
+                // After a key: WxH key->refresh draw show; other frames (job events,
+                // pictures arriving): WxH event draw show.
                 let ms = { (a: UInt64, b: UInt64) in String(format: "%.3f", Double(b - a) / 1e6) }
                 f.seekToEndOfFile()
-                f.write(Data("\(w)x\(h) \(ms(k, t2)) \(ms(t0, t1)) \(ms(t1, t2))\n".utf8))
+                f.write(Data("\(w)x\(h) \(keyTime.map { ms($0, t2) } ?? "event") \(ms(t0, t1)) \(ms(t1, t2))\n".utf8))
             }
             keyTime = nil
             dirty = false
@@ -138,8 +155,13 @@ public func runViewer(paths: [String], model: Model, options: ViewerOptions = Vi
         // Script keys count as typed once due (after pauses and waits).
         var key = term.readKey(wait: true) ?? player?.next(now: clock(), state: state)
         if key != nil { keyTime = DispatchTime.now().uptimeNanoseconds } else if term.hungUp { hungUp = true }
-        while let k = key {
+        while var k = key {
             if k == .resize { term.invalidate() }
+            if case .mouse(let x, let y) = k {
+                // A click on the picture probes the map cell under it; elsewhere it does nothing.
+                let (w, h) = term.size
+                k = mouseProbe(state, x: x, y: y, width: w, height: h) ?? .other(-1)
+            }
             let (s, e) = reduce(state, k)
             state = s; apply(e); dirty = true
             if state.quit { break }

@@ -87,4 +87,58 @@ final class TmuxBenchmark: XCTestCase {
             }
         }
     }
+
+    /// `--graphics sixel` at 120x40 (tmux passes the bytes on; pipe-pane is not needed): the
+    /// UI thread's time per frame ("show": ncurses' refresh plus the picture's bytes, and
+    /// before the picture moved off the UI thread, its encoding) for display keys (o: a new
+    /// picture each), probe moves (patches), and the frames of partial maps after + (m = 100).
+    func testGraphicsFrames() throws {
+        guard ProcessInfo.processInfo.environment["IGCAM_VIEWER_BENCH"] == "1" else { throw XCTSkip("set IGCAM_VIEWER_BENCH=1") }
+        let root = TmuxE2ETests.root
+        let binary = ProcessInfo.processInfo.environment["IGCAM_BENCH_BINARY"] ?? root + "/.build/release/igcam", cat = root + "/assets/photos/cat.png"
+        guard TmuxSession.tmuxPath != nil, FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("needs tmux and \(binary)") }
+        let log = NSTemporaryDirectory() + "igcam-timing-\(UUID().uuidString)"
+        let s = try TmuxSession(command: "cd '\(root)' && env IGCAM_VIEWER_TIMING=\(log) COLORTERM=truecolor '\(binary)' view --graphics sixel '\(cat)' 2>{STDERR}", width: 120, height: 40)
+        defer { s.kill(); try? FileManager.default.removeItem(atPath: log) }
+        s.wait(240, "the first map and its ladder") { $0.contains("last ") && $0.contains("6/6") }
+        usleep(1_000_000)
+        func lines() -> [[String]] { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map { $0.split(separator: " ").map(String.init) } }
+        var marks = [(String, Int)]()
+        marks.append(("o keys", lines().count))
+        for _ in 0..<8 {
+            let before = panelValue(s.text(), "opacity")
+            s.keys("o")
+            s.wait(10, "o redraw") { panelValue($0, "opacity") != before }
+            usleep(1_200_000)
+        }
+        s.keys("x")
+        s.wait(10, "probe") { $0.contains("probe ") }
+        usleep(500_000)
+        marks.append(("probe moves", lines().count))
+        for i in 0..<16 {
+            let before = panelValue(s.text(), "probe ")
+            s.keys(i % 2 == 0 ? "Right" : "Left")
+            s.wait(10, "probe move") { panelValue($0, "probe ") != before }
+            usleep(150_000)
+        }
+        s.keys("x")
+        usleep(500_000)
+        marks.append(("m=100 partial maps", lines().count))
+        s.keys("+")
+        s.wait(240, "m = 100") { $0.contains("last ") && $0.contains("steps m  100") }
+        usleep(1_500_000)
+        s.keys("q")
+        _ = s.waitExit(20)
+        let all = lines()
+        for (i, m) in marks.enumerated() {
+            let end = i + 1 < marks.count ? marks[i + 1].1 : all.count
+            let rows = all[min(m.1, all.count)..<min(end, all.count)].filter { $0.count == 4 }
+            for kind in ["key", "event"] {
+                let v = rows.filter { ($0[1] == "event") == (kind == "event") }.compactMap { Double($0[3]) }.sorted()
+                guard !v.isEmpty else { continue }
+                print(String(format: "BENCH sixel 120x40 %@, %d %@ frames: UI-thread show median %.2f ms, p90 %.2f ms, max %.2f ms, total %.0f ms",
+                             m.0, v.count, kind, v[v.count / 2], v[min(v.count - 1, v.count * 9 / 10)], v.last!, v.reduce(0, +)))
+            }
+        }
+    }
 }

@@ -1,10 +1,13 @@
 import Foundation
 import IGImaging
+import IGRender
+import IGViewer
 import XCTest
 
 /// The real binary in tmux, reading the map: the probe's value against the
 /// .npy that `igcam explain --raw` writes, the convergence sparkline over
-/// m = 1, 2, 4, ..., and the difference view of a method with itself.
+/// m = 1, 2, 4, ..., and the difference view of a method with itself; a mouse
+/// click (SGR 1006 sequence typed into the pane) moves the probe to the cell clicked.
 /// One viewer session for all three (the first map is the slow part).
 final class TmuxReadoutTests: ViewerE2ETestCase {
     /// Runs the CLI to completion; returns its exit status.
@@ -36,7 +39,8 @@ final class TmuxReadoutTests: ViewerE2ETestCase {
         let cmd = "cd '\(root)' && env COLORTERM=truecolor '\(binary)' view '\(cat)' 2>{STDERR}"
         let s = try TmuxSession(command: cmd, width: 120, height: 44)
         defer { s.kill() }
-        s.wait(240, "the first finished map") { $0.contains("last ") }
+        let first = s.wait(240, "the first finished map") { $0.contains("last ") }
+        XCTAssertTrue(first.contains("mouse on"), "the status line says the mouse is captured: \(first)")
 
         // Probe: walk to the top-left cell, then to (2, 3) and (h-1, w-1); the value shown is the .npy's.
         s.keys("x")
@@ -63,8 +67,33 @@ final class TmuxReadoutTests: ViewerE2ETestCase {
         let parts = rangeLine.split(separator: " ")
         XCTAssertEqual(Double(parts[1]) ?? .nan, Double(raw.data.min()!), accuracy: abs(Double(raw.data.min()!)) * 1e-3 + 1e-6)
         XCTAssertEqual(Double(parts[3]) ?? .nan, Double(raw.data.max()!), accuracy: abs(Double(raw.data.max()!)) * 1e-3 + 1e-6)
+        // The mouse: a click (press and release, xterm SGR 1006 as tmux passes it on) on the
+        // screen cell over map cell (r, c)'s centre moves the probe there.
+        let photo = try loadImage(path: cat)
+        let area = Layout(width: 120, height: 44).image
+        let fit = fitGrid(imageWidth: photo.width, imageHeight: photo.height, maxColumns: area.width, maxRows: area.height)
+        let (ox, oy) = (area.x + (area.width - fit.columns) / 2, area.y + (area.height - fit.rows) / 2)
+        let reg = inputRegion(imageWidth: photo.width, imageHeight: photo.height, resize: .crop, inputHeight: 224, inputWidth: 224)
+        for (r, c) in [(4, 1), (h - 1, 0)] {
+            let px = Double(reg.x) + (Double(c) + 0.5) * Double(reg.width) / Double(w)
+            let py = Double(reg.y) + (Double(r) + 0.5) * Double(reg.height) / Double(h)
+            let x = ox + Int(px * Double(fit.columns) / Double(photo.width)) + 1, y = oy + Int(py * Double(fit.rows) / Double(photo.height)) + 1
+            s.literal("\u{1B}[<0;\(x);\(y)M\u{1B}[<0;\(x);\(y)m")
+            let t = s.wait(10, "probe clicked at \(r),\(c) (cell \(x),\(y))") { $0.contains("probe \(r),\(c) of \(h)x\(w)") }
+            let line = try XCTUnwrap(field(t, "value "), t)
+            XCTAssertEqual(try XCTUnwrap(Double(line.split(separator: " ")[1]), line), Double(raw.data[r * w + c]),
+                           accuracy: max(1e-6, abs(Double(raw.data[r * w + c])) * 1e-3), "clicked (\(r), \(c)): \(line)")
+        }
         s.keys("Escape")
         s.wait(10, "probe off") { !$0.contains("value ") }
+        // A click turns the probe on when it is off.
+        do {
+            let x = ox + fit.columns / 2 + 1, y = oy + fit.rows / 2 + 1
+            s.literal("\u{1B}[<0;\(x);\(y)M\u{1B}[<0;\(x);\(y)m")
+            s.wait(10, "probe on by a click") { $0.contains("probe 3,3 of") }
+            s.keys("Escape")
+            s.wait(10, "probe off") { !$0.contains("value ") }
+        }
 
         // Convergence: the ladder m = 1..32 finishes in the background; the relative change shrinks.
         let t = s.wait(240, "the whole ladder") { $0.contains("6/6") && $0.contains("dM% ") }
