@@ -71,8 +71,8 @@ enum Igcam {
         let tag = UUID().uuidString
         let outURL = fm.temporaryDirectory.appendingPathComponent("igcam-out-\(tag)")
         let errURL = fm.temporaryDirectory.appendingPathComponent("igcam-err-\(tag)")
-        fm.createFile(atPath: outURL.path, contents: nil)
-        fm.createFile(atPath: errURL.path, contents: nil)
+        _ = fm.createFile(atPath: outURL.path, contents: nil)
+        _ = fm.createFile(atPath: errURL.path, contents: nil)
         defer { try? fm.removeItem(at: outURL); try? fm.removeItem(at: errURL) }
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         let p = Process()
