@@ -40,8 +40,9 @@ slurm-test:
 fuzz: deps
 	SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_SECONDS)
 
+# In CI the targets run side by side, one per core (each still gets FUZZ_CI_SECONDS of its own).
 fuzz-ci: deps
-	SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_CI_SECONDS)
+	SWIFT=$(SWIFT) FUZZ_JOBS=$${FUZZ_JOBS:-$$(nproc)} Fuzz/run.sh $(FUZZ_CI_SECONDS)
 
 # torchvision models (random weights) exported to ONNX + PyTorch parity fixtures, cached in
 # .build/parity (where TorchvisionParityTests looks); pip-installs pinned PyTorch if needed;

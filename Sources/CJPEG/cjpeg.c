@@ -84,6 +84,7 @@ int cjpeg_decode(const unsigned char *data, size_t size, size_t max_pixels, cjpe
     if ((size_t)cinfo.image_width * (size_t)cinfo.image_height > max_pixels) {
         snprintf(out->error, sizeof(out->error), "image %ux%u exceeds the %zu-pixel limit",
                  cinfo.image_width, cinfo.image_height, max_pixels);
+        out->too_large = 1;
         jpeg_destroy_decompress(&cinfo);
         return -1;
     }

@@ -54,6 +54,12 @@ public struct VOCAnnotation: Equatable, Sendable {
         guard String(validating: data, as: UTF8.self) != nil else {
             throw EvalError.malformedFile(path: source, reason: "not valid UTF-8 text")
         }
+        // It also dereferences a NULL pointer (SIGSEGV in strlen) on a processing instruction with
+        // no data, e.g. `<?o?>` (Tests/Fixtures/fuzz/voc/crash-1a270844...). Annotations hold no
+        // processing instructions: refuse every `<?` except a leading XML declaration.
+        if let at = processingInstruction(in: [UInt8](data)) {
+            throw EvalError.malformedFile(path: source, reason: "processing instruction at byte \(at) (not expected in an annotation)")
+        }
         let delegate = VOCParserDelegate(source: source)
         let parser = XMLParser(data: data)
         parser.delegate = delegate
@@ -156,4 +162,24 @@ final class VOCParserDelegate: NSObject, XMLParserDelegate {
             break
         }
     }
+}
+
+/// The offset of the first `<?` that is not the XML declaration at the start of the document
+/// (after an optional UTF-8 byte-order mark and white space), or nil.
+func processingInstruction(in b: [UInt8]) -> Int? {
+    var i = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    while i < b.count, [0x20, 0x09, 0x0A, 0x0D].contains(b[i]) { i += 1 }
+    var from = i
+    if b[i...].starts(with: Array("<?xml".utf8)), i + 5 < b.count, [0x20, 0x09, 0x0A, 0x0D].contains(b[i + 5]) {
+        // Skip the declaration, up to its `?>`.
+        var k = i + 5
+        while k + 1 < b.count, !(b[k] == UInt8(ascii: "?") && b[k + 1] == UInt8(ascii: ">")) { k += 1 }
+        from = k + 2
+    }
+    var k = from
+    while k + 1 < b.count {
+        if b[k] == UInt8(ascii: "<") && b[k + 1] == UInt8(ascii: "?") { return k }
+        k += 1
+    }
+    return nil
 }

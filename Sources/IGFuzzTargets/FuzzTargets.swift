@@ -25,20 +25,103 @@ public enum FuzzTargets {
         "sidecar": sidecar, "viewer-keys": viewerKeys, "cli": cli,
     ]
 
-    /// ONNX import (protobuf, lowering, folding, shape inference) and, when the graph
-    /// loads and is small, one forward on the reference engine.
+    /// ONNX import (protobuf, lowering, folding, shape inference) and, when the graph loads and
+    /// its forward is small (<= 64 nodes, <= 2^20 activation values, <= `forwardBudget`
+    /// multiply-adds estimated from the shapes), one forward on the reference engine.
+    /// `stats` counts how deep each input got (printed by the driver under FUZZ_STATS=1).
     public static func onnx(_ bytes: [UInt8]) {
+        stats.count("onnx: inputs")
         // External data is looked up in an empty folder: a fuzzed location never reads real files.
-        guard let graph = try? ONNXImporter.load(data: Data(bytes), fileName: "fuzz.onnx", directory: emptyDirectory) else { return }
-        var elements = 0
-        for shape in graph.shapes.values {
-            guard let n = checkedProduct(shape) else { return }
-            elements += n
-            if elements > 1 << 20 { return }
+        let graph: Graph
+        do {
+            graph = try ONNXImporter.load(data: Data(bytes), fileName: "fuzz.onnx", directory: emptyDirectory)
+        } catch let e as ONNXError {
+            stats.count("onnx: refused " + onnxStage(e))
+            return
+        } catch {
+            stats.count("onnx: refused (other error)")
+            return
         }
-        guard graph.nodes.count <= 64, let n = checkedProduct(graph.inputShape), n <= 1 << 16 else { return }
+        stats.count("onnx: loaded (protobuf, lowering, folding, shape inference passed)")
+        guard graph.nodes.count <= 64, let n = checkedProduct(graph.inputShape), n <= 1 << 16,
+              let work = forwardCost(graph), work.values <= 1 << 20, work.multiplyAdds <= forwardBudget else {
+            stats.count("onnx: loaded, forward skipped (too big for the fuzzer)")
+            return
+        }
         let x = Tensor(shape: [1] + graph.inputShape, data: (0..<n).map { Float($0 % 7) * 0.25 - 0.75 })
-        _ = try? ReferenceEngine(graph: graph).forward(x)
+        do {
+            _ = try ReferenceEngine(graph: graph).forward(x)
+            stats.count("onnx: forward ran")
+        } catch {
+            stats.count("onnx: forward threw")
+        }
+    }
+
+    /// The most multiply-adds (estimated by `forwardCost`) of a forward the onnx target runs:
+    /// about 30x the largest seed's (conv_bn_relu, ~33k by onnx's own shape inference), so every
+    /// seed and its near mutants run (ReplayTests.testONNXSeedsReachTheForward), while a mutant
+    /// asking for a convolution 1000x larger does not spend seconds of the fuzzer's time in it.
+    public static let forwardBudget = 1 << 20
+
+    /// How deep an ONNX import got before it refused the input (from the error it threw).
+    static func onnxStage(_ e: ONNXError) -> String {
+        if e.message.hasPrefix("not a valid ONNX protobuf") { return "at the protobuf" }
+        if e.message.hasPrefix("not an ONNX model") { return "after the protobuf (no graph)" }
+        if e.node != nil { return "at a node (lowering, folding, per-node shapes)" }
+        if e.message.hasPrefix("shape inference failed") { return "at shape inference" }
+        if e.message.contains("values per image, refused") { return "at the activation limit" }
+        return "at the graph (initializers, input, output)"
+    }
+
+    /// An upper estimate of a forward's work from the inferred shapes: the activation values it
+    /// holds, and its multiply-adds (each node's output size times the reduction behind one output
+    /// value for Conv/Gemm/MatMul/pools/LRN, its input or output size for the rest).
+    /// nil when a shape overflows.
+    public static func forwardCost(_ graph: Graph) -> (values: Int, multiplyAdds: Int)? {
+        func count(_ name: String) -> Int? {
+            if let s = graph.shapes[name] { return checkedProduct(s) }
+            if let c = graph.constants[name] { return checkedProduct(c.shape) }
+            return name == graph.input ? checkedProduct(graph.inputShape) : 0
+        }
+        func shape(_ name: String) -> [Int]? { graph.shapes[name] ?? graph.constants[name]?.shape }
+        var values = 0, work = 0
+        for (_, s) in graph.shapes {
+            guard let n = checkedProduct(s) else { return nil }
+            let (v, o) = values.addingReportingOverflow(n)
+            guard !o else { return nil }
+            values = v
+        }
+        for node in graph.nodes {
+            guard let out = count(node.output) else { return nil }
+            var ins = 0
+            for i in node.inputs {
+                guard let c = count(i) else { return nil }
+                let (sum, o) = ins.addingReportingOverflow(c)
+                guard !o else { return nil }
+                ins = sum
+            }
+            var perOutput = 1
+            switch node.op {
+            case .conv:
+                // W is [C_out, C_in / group, k_h, k_w]: one output value reads C_in / group * k_h * k_w.
+                if node.inputs.count > 1, let w = shape(node.inputs[1]), w.count == 4 { perOutput = w[1] * w[2] * w[3] }
+            case .gemm(let a):
+                if let s = shape(node.inputs[0]), s.count >= 1 { perOutput = a.transA ? s[0] : s[s.count - 1] }
+            case .matMul:
+                if let s = shape(node.inputs[0]), let k = s.last { perOutput = k }
+            case .maxPool(let p), .averagePool(let p):
+                perOutput = p.kernel.reduce(1, *)
+            case .lrn(let size, _, _, _):
+                perOutput = size
+            default:
+                perOutput = 1
+            }
+            let (nodeWork, o1) = out.multipliedReportingOverflow(by: max(1, perOutput))
+            let (w1, o2) = work.addingReportingOverflow(max(nodeWork, ins))
+            guard !o1, !o2 else { return nil }
+            work = w1
+        }
+        return (values, work)
     }
 
     /// PNG or JPEG decoding (the decoder is chosen by magic bytes, as for files).
@@ -121,13 +204,16 @@ public enum FuzzTargets {
         _ = IGCLI.parseOnly(command + args)
     }
 
+    /// Counters of how deep inputs got, by target (see `onnx`); `report()` prints them.
+    public static let stats = FuzzStats()
+
     private static let emptyDirectory: String = {
         let d = NSTemporaryDirectory() + "igcam-fuzz-empty-\(getpid())"
         try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }()
 
-    private static func checkedProduct(_ dims: [Int]) -> Int? {
+    static func checkedProduct(_ dims: [Int]) -> Int? {
         var n = 1
         for d in dims {
             guard d >= 0 else { return nil }
@@ -136,5 +222,22 @@ public enum FuzzTargets {
             n = p
         }
         return n
+    }
+}
+
+/// Named counters (single-threaded: libFuzzer runs one input at a time).
+public final class FuzzStats: @unchecked Sendable {
+    private var counts: [String: Int] = [:]
+
+    public init() {}
+
+    func count(_ key: String) { counts[key, default: 0] += 1 }
+
+    /// The counter `key` (0 if never counted).
+    public subscript(_ key: String) -> Int { counts[key] ?? 0 }
+
+    /// Every counter, one "key: n" line each, sorted by key.
+    public func report() -> String {
+        counts.keys.sorted().map { "\($0): \(counts[$0]!)" }.joined(separator: "\n")
     }
 }

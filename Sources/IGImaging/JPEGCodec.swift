@@ -12,7 +12,8 @@ func decodeJPEG(_ bytes: [UInt8], path: String) throws -> RGBImage {
             let n = b.firstIndex(of: 0) ?? b.count
             return String(decoding: b[0..<n], as: UTF8.self)
         }
-        let kind: ImageError.Kind = res.truncated != 0 || msg.contains("Premature end") ? .truncated : .corrupt
+        let kind: ImageError.Kind = res.too_large != 0 ? .invalidArgument
+            : res.truncated != 0 || msg.contains("Premature end") ? .truncated : .corrupt
         throw ImageError(kind, path: path, "JPEG: \(msg)")
     }
     defer { cjpeg_free(px) }

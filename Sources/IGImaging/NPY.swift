@@ -61,8 +61,9 @@ public func decodeNPY(_ bytes: [UInt8], path: String) throws -> (shape: [Int], d
     guard headerStart + headerLen <= bytes.count else {
         throw ImageError(.truncated, path: path, ".npy header cut short")
     }
-    let header = String(decoding: bytes[headerStart..<(headerStart + headerLen)], as: UTF8.self)
-    guard let descr = npyField(header, "descr") else {
+    let headerBytes = bytes[headerStart..<(headerStart + headerLen)]
+    let header = String(decoding: headerBytes, as: UTF8.self)
+    guard let descr = npyField(headerBytes, "descr") else {
         throw ImageError(.corrupt, path: path, ".npy header has no 'descr': \(header)")
     }
     let descrValue = descr.trimmingCharacters(in: " '\"")
@@ -73,10 +74,10 @@ public func decodeNPY(_ bytes: [UInt8], path: String) throws -> (shape: [Int], d
     default:
         throw ImageError(.unsupported, path: path, ".npy dtype '\(descrValue)' (only '<f4' and '<f8' are read)")
     }
-    if let fo = npyField(header, "fortran_order"), fo.trimmingCharacters(in: " ") != "False" {
+    if let fo = npyField(headerBytes, "fortran_order"), fo.trimmingCharacters(in: " ") != "False" {
         throw ImageError(.unsupported, path: path, ".npy in Fortran order")
     }
-    guard let shapeField = npyField(header, "shape") else {
+    guard let shapeField = npyField(headerBytes, "shape") else {
         throw ImageError(.corrupt, path: path, ".npy header has no 'shape': \(header)")
     }
     let inner = shapeField.trimmingCharacters(in: " ()")
@@ -90,12 +91,12 @@ public func decodeNPY(_ bytes: [UInt8], path: String) throws -> (shape: [Int], d
     var count = 1
     for d in shape {
         let (p, overflow) = count.multipliedReportingOverflow(by: d)
-        guard !overflow else { throw ImageError(.corrupt, path: path, ".npy shape \(shape) too large") }
+        guard !overflow else { throw ImageError(.corrupt, path: path, ".npy shape \(shape): the element count overflows") }
         count = p
     }
     let start = headerStart + headerLen
     let (need, overflow) = count.multipliedReportingOverflow(by: itemSize)
-    guard !overflow else { throw ImageError(.corrupt, path: path, ".npy shape \(shape) too large") }
+    guard !overflow else { throw ImageError(.corrupt, path: path, ".npy shape \(shape): the byte count overflows") }
     guard bytes.count - start >= need else {
         throw ImageError(.truncated, path: path, ".npy data: shape \(shape) needs \(need) bytes, file has \(bytes.count - start)")
     }
@@ -113,28 +114,30 @@ public func decodeNPY(_ bytes: [UInt8], path: String) throws -> (shape: [Int], d
 }
 
 /// The raw text of `key`'s value in a .npy header dict (up to the next
-/// top-level comma or closing brace; tuples kept whole).
-private func npyField(_ header: String, _ key: String) -> String? {
-    let chars = Array(header)
-    let needles = ["'\(key)'", "\"\(key)\""]
-    for needle in needles {
-        let nd = Array(needle)
-        guard nd.count <= chars.count,
-              let at = (0...(chars.count - nd.count)).first(where: { Array(chars[$0..<($0 + nd.count)]) == nd }) else { continue }
+/// top-level comma or closing brace; tuples kept whole). Works on the header's
+/// bytes: every delimiter is ASCII, and UTF-8 never uses ASCII bytes inside a
+/// multi-byte character, so this finds what a scan of the characters finds
+/// without building an array of Characters and one array per position.
+private func npyField(_ header: ArraySlice<UInt8>, _ key: String) -> String? {
+    let h = Array(header)
+    for needle in ["'\(key)'", "\"\(key)\""] {
+        let nd = Array(needle.utf8)
+        guard nd.count <= h.count,
+              let at = (0...(h.count - nd.count)).first(where: { p in h[p..<(p + nd.count)].elementsEqual(nd) }) else { continue }
         var i = at + nd.count
-        while i < chars.count, chars[i] == " " { i += 1 }
-        guard i < chars.count, chars[i] == ":" else { return nil }
+        while i < h.count, h[i] == UInt8(ascii: " ") { i += 1 }
+        guard i < h.count, h[i] == UInt8(ascii: ":") else { return nil }
         i += 1
-        var depth = 0, value = ""
-        while i < chars.count {
-            let c = chars[i]
-            if c == "(" { depth += 1 } else if c == ")" { depth -= 1 }
-            if depth == 0 && (c == "," || c == "}") { break }
-            value.append(c)
+        let start = i
+        var depth = 0
+        while i < h.count {
+            let c = h[i]
+            if c == UInt8(ascii: "(") { depth += 1 } else if c == UInt8(ascii: ")") { depth -= 1 }
+            if depth == 0 && (c == UInt8(ascii: ",") || c == UInt8(ascii: "}")) { break }
             if depth < 0 { return nil }
             i += 1
         }
-        return value
+        return String(decoding: h[start..<i], as: UTF8.self)
     }
     return nil
 }

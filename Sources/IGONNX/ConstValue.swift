@@ -89,7 +89,9 @@ func checkedCount(_ dims: [Int64]) -> Int? {
 
 /// Decode a TensorProto (inline or raw bytes already loaded) into a constant.
 func decodeTensor(_ t: TensorProtoMsg, raw: [UInt8]?) throws -> ConstValue {
-    guard let n = checkedCount(t.dims) else { throw ProtoError(message: "tensor '\(t.name)' has bad dims \(t.dims)") }
+    guard let n = checkedCount(t.dims) else {
+        throw ProtoError(message: "tensor '\(t.name)' has dims \(t.dims): a negative dimension or more than 2^31 values, refused")
+    }
     let shape = t.dims.map { Int($0) }
     func rawElems(_ size: Int) throws -> [UInt8]? {
         guard let raw = raw else { return nil }

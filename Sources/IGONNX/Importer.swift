@@ -118,7 +118,7 @@ struct Import {
         var chw = [Int]()
         for d in dims.dropFirst() {
             guard case .value(let v) = d, v > 0, v < 1 << 20 else {
-                throw error("input '\(inp.name)' needs a fixed C, H, W (got \(dims.map(describe)))")
+                throw error("input '\(inp.name)' needs a fixed C, H, W, each 1 to 2^20 - 1 (got \(dims.map(describe)))")
             }
             chw.append(Int(v))
         }

@@ -10,7 +10,7 @@ final class ReplayTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// The seed files of each target (the same lists Fuzz/seed.sh copies into the corpora).
+    /// The seed files of each target (the same lists Fuzz/run.sh copies into the corpora).
     static func files(_ target: String) -> [URL] {
         let fm = FileManager.default
         var dirs = [root.appendingPathComponent("Tests/Fixtures/fuzz/\(target)")]
@@ -24,6 +24,8 @@ final class ReplayTests: XCTestCase {
         case "sidecar": dirs.append(root.appendingPathComponent("assets/models")); exts = ["json"]
         default: break
         }
+        // The crafted files of the resource limits (Tests/Fixtures/limits) seed their formats too.
+        if ["onnx", "png", "jpeg", "npy"].contains(target) { dirs.append(root.appendingPathComponent("Tests/Fixtures/limits")) }
         var out = [URL]()
         for (i, d) in dirs.enumerated() {
             let names = (try? fm.contentsOfDirectory(atPath: d.path)) ?? []
@@ -55,6 +57,22 @@ final class ReplayTests: XCTestCase {
     func testSidecar() throws { try replay("sidecar") }
     func testViewerKeys() throws { try replay("viewer-keys") }
     func testCLI() throws { try replay("cli") }
+
+    /// The onnx target's forward budget lets every fixture model that igcam runs (those with a
+    /// reference output) through to the forward, so the seeds reach the deepest stage.
+    func testONNXSeedsReachTheForward() throws {
+        let dir = Self.root.appendingPathComponent("Tests/Fixtures/onnx")
+        // (external_data.onnx is left out: the target looks external data up in an empty folder.)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasSuffix(".output.npy") && $0 != "external_data.output.npy" }.sorted()
+        XCTAssertGreaterThan(names.count, 20)
+        for n in names {
+            let model = dir.appendingPathComponent(String(n.dropLast(".output.npy".count)) + ".onnx")
+            let before = FuzzTargets.stats["onnx: forward ran"]
+            FuzzTargets.onnx([UInt8](try Data(contentsOf: model)))
+            XCTAssertEqual(FuzzTargets.stats["onnx: forward ran"], before + 1, "\(model.lastPathComponent) did not reach the forward:\n\(FuzzTargets.stats.report())")
+        }
+    }
 
     /// Every target has a replay test above.
     func testEveryTargetIsReplayed() {

@@ -9,6 +9,12 @@ private let target: ([UInt8]) -> Void = {
         FileHandle.standardError.write(Data("igcam-fuzz: set FUZZ_TARGET to one of: \(names)\n".utf8))
         exit(2)
     }
+    // FUZZ_STATS=1: print how deep the inputs got (FuzzTargets.stats) when libFuzzer exits.
+    if ProcessInfo.processInfo.environment["FUZZ_STATS"] == "1" {
+        atexit {
+            FileHandle.standardError.write(Data("igcam-fuzz stats:\n\(FuzzTargets.stats.report())\n".utf8))
+        }
+    }
     return t
 }()
 

@@ -13,6 +13,8 @@ typedef struct {
     int height;
     /// 1 when the failure was the data ending early (truncated file).
     int truncated;
+    /// 1 when the header asks for more than `max_pixels` pixels (nothing was allocated).
+    int too_large;
     char error[200];
 } cjpeg_result;
 

@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+import IGONNX
+import IGEngine
+
+/// The ONNX resource limits of docs/RELIABILITY.md section 3 on crafted models
+/// (Tests/Fixtures/limits/, made with the onnx package by tools/make_limit_fixtures.py): each is
+/// refused at load with a message naming the limit, before anything big is allocated. Every
+/// crafted model has a control that differs only in the offending number and loads (for the
+/// activation and input limits the control sits exactly at the limit).
+final class LimitTests: XCTestCase {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/limits").path
+
+    func load(_ name: String) throws -> Graph { try ONNXImporter.load(path: Self.dir + "/" + name + ".onnx") }
+
+    func expectRefused(_ name: String, _ needles: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        try assertSmallPeakMemory(name, file: file, line: line) {
+            XCTAssertThrowsError(try load(name), name, file: file, line: line) { e in
+                guard let e = e as? ONNXError else { return XCTFail("\(name): not an ONNXError: \(e)", file: file, line: line) }
+                let d = e.description
+                XCTAssertTrue(d.contains(name + ".onnx"), "'\(d)' does not name the file", file: file, line: line)
+                for n in needles { XCTAssertTrue(d.contains(n), "'\(d)' lacks '\(n)'", file: file, line: line) }
+            }
+        }
+    }
+
+    /// An initializer declaring 65536 x 65536 x 1 x 1 = 2^32 values (8 bytes of data).
+    func testInitializerOver2p31Values() throws {
+        let ok = try load("onnx_conv_ok")
+        XCTAssertEqual(ok.shapes[ok.output], [2, 8, 8])   // per image, without the batch axis
+        XCTAssertEqual(ok.constants["W"]?.data, [0.5, -2.0])
+        try expectRefused("onnx_initializer_2p32", ["'W'", "[65536, 65536, 1, 1]", "more than 2^31 values"])
+    }
+
+    /// Tensor bytes that are not in the file: (a) 1 GiB of floats declared, 8 bytes of raw data;
+    /// (b) a raw_data field whose protobuf length (2^30) runs past the end of the tensor and file;
+    /// (c) external data whose length (2^30) runs past the end of its 8-byte .weights file.
+    func testTensorBytesBeyondTheFile() throws {
+        try expectRefused("onnx_raw_short", ["'W'", "[1024, 1024, 16, 16]", "needs 1073741824 bytes, has 8"])
+
+        let field = try load("onnx_raw_field_ok")
+        XCTAssertEqual(field.constants["W"]?.data, [0.5, -2.0])
+        try expectRefused("onnx_raw_field_beyond", ["not a valid ONNX protobuf", "length 1073741824 of field 9 runs past the end"])
+
+        let ext = try load("onnx_external_ok")
+        XCTAssertEqual(ext.constants["W"]?.data, [0.5, -2.0])
+        try expectRefused("onnx_external_beyond", ["'W'", "length 1073741824", "lies outside 'limit_external.weights' (8 bytes)"])
+    }
+
+    /// Shape inference gives 2 x 16384 x 16384 = 2^29 values for a Conv's output (limit 2^28 per
+    /// image); the control, 2 x 8192 x 16384 = 2^28, is accepted (loading allocates no activation).
+    func testActivationsOver2p28Values() throws {
+        let ok = try assertNoBigAllocation("onnx_activations_2p28") { try load("onnx_activations_2p28") }
+        XCTAssertEqual(ok.shapes[ok.output], [2, 8192, 16384])
+        try expectRefused("onnx_activations_2p29", ["[2, 16384, 16384]", "more than 268435456 values per image"])
+    }
+
+    /// An input dimension of 2^20 is refused; 2^20 - 1 is accepted.
+    func testInputDimensionOf2p20() throws {
+        let ok = try load("onnx_input_dim_ok")
+        XCTAssertEqual(ok.inputShape, [1, (1 << 20) - 1, 1])
+        try expectRefused("onnx_input_dim_2p20", ["input 'x'", "each 1 to 2^20 - 1", "1048576"])
+    }
+
+    func assertNoBigAllocation<T>(_ what: String, _ body: () throws -> T) throws -> T {
+        var out: T?
+        try assertSmallPeakMemory(what) { out = try body() }
+        return try XCTUnwrap(out)
+    }
+}
+
+/// Runs `body` and fails when the process's peak resident set (VmHWM, reset first through
+/// /proc/self/clear_refs) rose more than `slackMB` above the resident set before it: a limit
+/// that works refuses a crafted file before allocating what its header asks for.
+/// (The same helper as Tests/IGImagingTests/LimitTests.swift: test targets share no code.)
+func assertSmallPeakMemory(_ what: String, slackMB: Int = 32, file: StaticString = #filePath, line: UInt = #line,
+                           _ body: () throws -> Void) throws {
+    guard let clear = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else {
+        throw XCTSkip("/proc/self/clear_refs cannot be written here, so the peak memory cannot be measured")
+    }
+    clear.write(Data("5".utf8))   // 5: reset the peak RSS to the current RSS (Linux >= 4.0)
+    try? clear.close()
+    let before = try procStatusKB("VmRSS")
+    try body()
+    let peak = try procStatusKB("VmHWM")
+    XCTAssertLessThan(peak - before, slackMB * 1024,
+                      "\(what): the peak resident memory rose by \((peak - before) / 1024) MB", file: file, line: line)
+}
+
+/// A "Key:   N kB" line of /proc/self/status.
+func procStatusKB(_ key: String) throws -> Int {
+    let text = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+    for l in text.split(separator: "\n") where l.hasPrefix(key + ":") {
+        if let n = Int(l.dropFirst(key.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") { return n }
+    }
+    throw XCTSkip("/proc/self/status has no \(key)")
+}
