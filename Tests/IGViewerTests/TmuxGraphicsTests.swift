@@ -55,19 +55,6 @@ final class TmuxGraphicsTests: ViewerE2ETestCase {
         return (width, height, px)
     }
 
-    /// The map `igcam explain --raw` writes with the viewer's defaults (IG-CAM, default layer, top class, m = 50).
-    func rawMap(_ dir: String) throws -> (data: [Float], shape: [Int]) {
-        let npy = dir + "/map.npy"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["explain", cat, "--raw", npy]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run(); p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
-        let raw = try readNPY(path: npy)
-        return (raw.data, raw.shape)
-    }
-
     /// The photo at `width` x `height` with the .npy map over the crop the network sees (jet, 0.5): what the panel should show.
     func expectedOverlay(_ raw: (data: [Float], shape: [Int]), width: Int, height: Int) throws -> (RGBImage, RGBImage, Region) {
         let photo = try loadImage(path: cat)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import IGImaging
 
 /// A colour decoded from tmux's `capture-pane -e` SGR output.
 enum SGRColor: Hashable {
@@ -225,6 +226,19 @@ final class TmuxSession {
 /// What every end-to-end viewer test needs: the repository, the release binary and the
 /// bundled cat, and a skip (saying why) when tmux or the binary is missing.
 class ViewerE2ETestCase: XCTestCase {
+    /// The map `igcam explain --raw` writes with the viewer's defaults (IG-CAM, default layer, top class, m = 50).
+    func rawMap(_ dir: String) throws -> (data: [Float], shape: [Int]) {
+        let npy = dir + "/map.npy"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["explain", cat, "--raw", npy]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run(); p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let raw = try readNPY(path: npy)
+        return (raw.data, raw.shape)
+    }
+
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     var root: String { Self.root }
     var binary: String { Self.root + "/.build/release/igcam" }

@@ -49,14 +49,7 @@ final class XtermSixelTests: ViewerE2ETestCase {
         try FileManager.default.copyItem(atPath: cat, toPath: photoPath)
 
         // The map the viewer will show (its defaults), from the CLI.
-        let npy = dir + "/map.npy"
-        let ex = Process()
-        ex.executableURL = URL(fileURLWithPath: binary)
-        ex.arguments = ["explain", cat, "--raw", npy]
-        ex.standardOutput = FileHandle.nullDevice
-        try ex.run(); ex.waitUntilExit()
-        XCTAssertEqual(ex.terminationStatus, 0)
-        let raw = try readNPY(path: npy)
+        let raw = try rawMap(dir)
 
         // A free display number.
         guard let n = (90..<190).first(where: { !FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\($0)") && !FileManager.default.fileExists(atPath: "/tmp/.X\($0)-lock") }) else {
