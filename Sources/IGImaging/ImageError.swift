@@ -40,4 +40,4 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// Images larger than this many pixels are refused when decoding (guards
 /// against forged headers asking for gigabytes).
-let maxImagePixels = 1 << 26
+public let maxImagePixels = 1 << 26
