@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import IGTestSupport
-import IGONNX
+@testable import IGONNX
 import IGEngine
 
 /// The ONNX resource limits of docs/RELIABILITY.md section 3 on crafted models
@@ -24,6 +24,27 @@ final class LimitTests: XCTestCase {
                 for n in needles { XCTAssertTrue(d.contains(n), "'\(d)' lacks '\(n)'", file: file, line: line) }
             }
         }
+    }
+
+    /// Fuzz finding 6 (Tests/Fixtures/fuzz/onnx/timeout-4c1e...): ConstantOfShape folds 16,776,964
+    /// int64 values into Pad's pads; the error printed them all (25 s, a string of ~150 MB). The
+    /// message now names the length instead, and stays short.
+    func testHugeFoldedPadsGiveAShortMessage() throws {
+        let path = URL(fileURLWithPath: Self.dir).deletingLastPathComponent()
+            .appendingPathComponent("fuzz/onnx/timeout-4c1e2623985b844b33ddb4c5738dac3ce0b2c615").path
+        XCTAssertThrowsError(try ONNXImporter.load(path: path)) { e in
+            let d = "\(e)"
+            XCTAssertTrue(d.contains("16776968 values"), d)   // 4 + 16,776,964 folded values
+            XCTAssertLessThan(d.count, 1000, "the message is \(d.count) characters long")
+        }
+    }
+
+    /// Integer lists print whole up to 16 values (as Swift prints them), else their first 8 and length.
+    func testBoundedDescription() {
+        XCTAssertEqual(boundedDescription([1, 2, 3]), [1, 2, 3].description)
+        XCTAssertEqual(boundedDescription(Array(0..<16)), Array(0..<16).description)
+        XCTAssertEqual(boundedDescription(Array(0..<17)), "[0, 1, 2, 3, 4, 5, 6, 7, ... (17 values)]")
+        XCTAssertEqual(boundedDescription([Int64](repeating: -1, count: 1 << 20)), "[-1, -1, -1, -1, -1, -1, -1, -1, ... (1048576 values)]")
     }
 
     /// An initializer declaring 65536 x 65536 x 1 x 1 = 2^32 values (8 bytes of data).
