@@ -19,6 +19,9 @@ func normAxis(_ a: Int, _ rank: Int) throws -> Int {
 /// Largest element count a load-time constant may have.
 let maxFoldElements = 1 << 24
 
+/// Largest element count of an integer constant made at load time (shape arithmetic).
+let maxFoldedIntegers = 1 << 16
+
 /// Product of `s`, or nil on a negative entry or a product above `limit`.
 func checkedProduct(_ s: [Int], limit: Int = maxFoldElements) -> Int? {
     var n = 1
