@@ -119,15 +119,24 @@ func probeCell(_ state: ViewerState, _ p: ProbeCursor, imageWidth: Int, imageHei
     return (min(columns - 1, Int(px * Double(columns) / Double(imageWidth))), min(rows - 1, Int(py * Double(rows) / Double(imageHeight))))
 }
 
-/// The size in cells of the single tile `drawImageArea` draws for `state`
-/// on a `width` x `height` terminal; nil when it draws none (no image, the
-/// help screen, the grid, the ladder or the difference view).
-public func mainTileSize(_ state: ViewerState, width: Int, height: Int) -> (columns: Int, rows: Int)? {
+/// Where the single tile `drawImageArea` draws for `state` sits on a
+/// `width` x `height` terminal (cells, centred in the image area); nil when
+/// it draws none (no image, the help screen, the grid, the ladder or the
+/// difference view). The one rule for "one picture on screen": the UI loop's
+/// prefetch, the --graphics picture and the mouse probe all use it.
+public func mainTileRect(_ state: ViewerState, width: Int, height: Int) -> Rect? {
     let lay = Layout(width: width, height: height)
     guard lay.fits, let image = state.image, state.input != .help, state.view != .grid, state.compare == nil,
           !(state.showLadder && state.method.takes.contains(.steps)) else { return nil }
-    let fit = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: lay.image.width, maxRows: lay.image.height)
-    return (fit.columns, fit.rows)
+    let area = lay.image
+    let fit = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: area.width, maxRows: area.height)
+    return Rect(x: area.x + (area.width - fit.columns) / 2, y: area.y + (area.height - fit.rows) / 2,
+                width: fit.columns, height: fit.rows)
+}
+
+/// The size in cells of `mainTileRect`.
+public func mainTileSize(_ state: ViewerState, width: Int, height: Int) -> (columns: Int, rows: Int)? {
+    mainTileRect(state, width: width, height: height).map { ($0.width, $0.height) }
 }
 
 /// Places `count` labelled tiles of the photo in `area`, choosing the

@@ -215,17 +215,13 @@ final class GraphicsOutput: @unchecked Sendable {
     /// The placement for `state` on a `width` x `height` screen, nil when the
     /// image area shows text or several tiles.
     static func placement(_ state: ViewerState, width: Int, height: Int, cell: (Int, Int)) -> GraphicsPlacement? {
-        let lay = Layout(width: width, height: height)
-        guard lay.fits, state.input == .normal, let image = state.image, state.view != .grid,
-              !(state.showLadder && state.method == .integratedGradCAM), state.compare == nil else { return nil }
-        let area = lay.image
-        let fit = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: area.width, maxRows: area.height)
-        guard fit.columns > 0, fit.rows > 0, cell.0 > 0, cell.1 > 0 else { return nil }
+        guard state.input == .normal, let t = mainTileRect(state, width: width, height: height),
+              t.width > 0, t.height > 0, cell.0 > 0, cell.1 > 0 else { return nil }
         let k = state.currentKey
         let r = k.flatMap { state.results[$0] }
-        let key = "\(state.imagePath ?? "")|\(state.view)|\(state.opacity)|\(state.colorMap)|\(k.map { "\($0)" } ?? "-")|\(r?.done ?? -1)|\(r?.isFinal ?? false)|\(fit.columns)x\(fit.rows)|\(cell)"
-        return GraphicsPlacement(key: key, image: state.imagePath ?? "", x: area.x + (area.width - fit.columns) / 2, y: area.y + (area.height - fit.rows) / 2,
-                                 columns: fit.columns, rows: fit.rows, pixelWidth: fit.columns * cell.0, pixelHeight: fit.rows * cell.1)
+        let key = "\(state.imagePath ?? "")|\(state.view)|\(state.opacity)|\(state.colorMap)|\(k.map { "\($0)" } ?? "-")|\(r?.done ?? -1)|\(r?.isFinal ?? false)|\(t.width)x\(t.height)|\(cell)"
+        return GraphicsPlacement(key: key, image: state.imagePath ?? "", x: t.x, y: t.y,
+                                 columns: t.width, rows: t.height, pixelWidth: t.width * cell.0, pixelHeight: t.height * cell.1)
     }
 
     /// The picture of `state` at the placement's pixel size (as `s` saves it, resized first).

@@ -9,18 +9,14 @@ import IGRender
 /// inverse of `probeCell` (the probe drawn at a cell is found again by a
 /// click on that cell).
 public func mouseProbe(_ state: ViewerState, x: Int, y: Int, width: Int, height: Int) -> Key? {
-    let lay = Layout(width: width, height: height)
-    guard lay.fits, state.input == .normal, let image = state.image, let reg = state.inputRegion,
-          state.view != .grid, !(state.showLadder && state.method == .integratedGradCAM), state.compare == nil else { return nil }
-    let area = lay.image
-    let fit = fitGrid(imageWidth: image.width, imageHeight: image.height, maxColumns: area.width, maxRows: area.height)
-    guard fit.columns > 0, fit.rows > 0, reg.width > 0, reg.height > 0 else { return nil }
-    let ox = area.x + (area.width - fit.columns) / 2, oy = area.y + (area.height - fit.rows) / 2
-    let cx = x - ox, cy = y - oy
-    guard cx >= 0, cy >= 0, cx < fit.columns, cy < fit.rows else { return nil }
+    guard state.input == .normal, let image = state.image, let reg = state.inputRegion,
+          let t = mainTileRect(state, width: width, height: height),
+          t.width > 0, t.height > 0, reg.width > 0, reg.height > 0 else { return nil }
+    let cx = x - t.x, cy = y - t.y
+    guard cx >= 0, cy >= 0, cx < t.width, cy < t.height else { return nil }
     // The click's cell centre in photo pixels, then the map cell of the region it falls in.
-    let px = (Double(cx) + 0.5) * Double(image.width) / Double(fit.columns)
-    let py = (Double(cy) + 0.5) * Double(image.height) / Double(fit.rows)
+    let px = (Double(cx) + 0.5) * Double(image.width) / Double(t.width)
+    let py = (Double(cy) + 0.5) * Double(image.height) / Double(t.height)
     let (h, w) = mapSize(state)
     let fx = (px - Double(reg.x)) / Double(reg.width), fy = (py - Double(reg.y)) / Double(reg.height)
     guard fx >= 0, fy >= 0, fx < 1, fy < 1 else { return nil }
