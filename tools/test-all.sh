@@ -24,8 +24,8 @@ now() { date +%s; }
 T_START=$(now)
 summary=()
 failed=0
-record() { # name start status
-    local took=$(( $(now) - $2 )) st=ok
+record() { # name start status [end]
+    local took=$(( ${4:-$(now)} - $2 )) st=ok
     [ "$3" = 0 ] || { st="FAILED (exit $3)"; failed=1; }
     summary+=("$(printf '%-34s %5d s  %s' "$1" "$took" "$st")")
     echo "test-all: $1: $st after $took s"
@@ -36,10 +36,16 @@ finish() {
     exit $failed
 }
 
+# A background job notes when it ended, so its own time is reported (not the time until waited for).
+background() { # name command...
+    local name=$1; shift
+    ( "$@" >".build/$name.log" 2>&1; rc=$?; now >".build/$name.end"; exit $rc ) &
+}
 t=$(now)
-tools/ci_fixtures.sh .build/parity >.build/fixtures.log 2>&1 &
+rm -f .build/fixtures.end .build/slurm-install.end
+background fixtures tools/ci_fixtures.sh .build/parity
 FIXTURES=$!
-tools/slurm-local.sh --install-only >.build/slurm-install.log 2>&1 &
+background slurm-install tools/slurm-local.sh --install-only
 SLURM_INSTALL=$!
 
 t_build=$(now)
@@ -51,10 +57,10 @@ record "build (package + tests, $CONFIG)" "$t_build" $build
 
 wait $FIXTURES; fixtures=$?
 cat .build/fixtures.log
-record "fixtures (background, from start)" "$t" $fixtures
+record "fixtures (background)" "$t" $fixtures "$(cat .build/fixtures.end)"
 wait $SLURM_INSTALL; slurm_install=$?
 cat .build/slurm-install.log
-record "slurm packages (background)" "$t" $slurm_install
+record "slurm packages (background)" "$t" $slurm_install "$(cat .build/slurm-install.end)"
 [ $build = 0 ] || finish
 
 t=$(now)
