@@ -87,3 +87,17 @@ public func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
     let den = b.maxAbs
     return den == 0 ? num : num / den
 }
+
+/// The product of `dims` (a tensor's element count), or nil when a dimension
+/// is negative or the product overflows or exceeds `limit`: the one checked
+/// element count for shapes read from files (ONNX folding, the fuzz targets).
+public func checkedProduct(_ dims: [Int], limit: Int = .max) -> Int? {
+    var n = 1
+    for d in dims {
+        guard d >= 0 else { return nil }
+        let (p, o) = n.multipliedReportingOverflow(by: d)
+        guard !o, p <= limit else { return nil }
+        n = p
+    }
+    return n
+}

@@ -212,17 +212,6 @@ public enum FuzzTargets {
         try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }()
-
-    static func checkedProduct(_ dims: [Int]) -> Int? {
-        var n = 1
-        for d in dims {
-            guard d >= 0 else { return nil }
-            let (p, o) = n.multipliedReportingOverflow(by: d)
-            if o { return nil }
-            n = p
-        }
-        return n
-    }
 }
 
 /// Named counters (single-threaded: libFuzzer runs one input at a time).

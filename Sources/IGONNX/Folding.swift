@@ -1,3 +1,5 @@
+import IGEngine
+
 /// Load-time evaluation of the shape arithmetic exporters emit, on exact
 /// constants. Each function throws `FoldError` on bad inputs.
 
@@ -22,17 +24,9 @@ let maxFoldElements = 1 << 24
 /// Largest element count of an integer constant made at load time (shape arithmetic).
 let maxFoldedIntegers = 1 << 16
 
-/// Product of `s`, or nil on a negative entry or a product above `limit`.
-func checkedProduct(_ s: [Int], limit: Int = maxFoldElements) -> Int? {
-    var n = 1
-    for d in s {
-        guard d >= 0 else { return nil }
-        let (p, o) = n.multipliedReportingOverflow(by: d)
-        guard !o, p <= limit else { return nil }
-        n = p
-    }
-    return n
-}
+/// Product of `s`, or nil on a negative entry or a product above `limit`
+/// (by default the largest load-time constant).
+func checkedProduct(_ s: [Int], limit: Int = maxFoldElements) -> Int? { IGEngine.checkedProduct(s, limit: limit) }
 
 func broadcastShapes(_ a: [Int], _ b: [Int]) throws -> [Int] {
     let r = max(a.count, b.count)
