@@ -150,20 +150,21 @@ public enum FuzzTargets {
         let layers = [LayerInfo(name: "a", display: "a", shape: [8, 4, 4]), LayerInfo(name: "b", display: "b", shape: [4, 2, 2])]
         var s = ViewerState(modelName: "fuzz", labels: ["cat", "dog", "tabby cat"], layers: layers,
                             defaultLayer: "b", paths: ["one.png", "two.png", "three.png"])
-        let composer = Composer(mode: .c256)
-        // A full redraw at 300x100 costs ~0.3 s in a normal build and several times that under
-        // ASan with coverage; past a few per input they add time, not coverage (the
+        let composer = viewerComposer
+        // Redraws at the sizes the bytes ask for, up to one 300x100 screen of cells per input:
+        // past that they add time (the pictures' pixels, 32 per cell), not coverage (the
         // timeout-d167c178... regression file was 13 s on a loaded machine, 2 s unsanitized).
-        var redraws = 0
+        var cellsLeft = 300 * 100
         var i = 0
         func byte() -> Int? { guard i < bytes.count else { return nil }; defer { i += 1 }; return Int(bytes[i]) }
         while let b = byte() {
             switch b {
             case 0xF0:   // resize + redraw
                 guard let w = byte(), let h = byte() else { return }
-                if redraws < 4 {
-                    redraws += 1
-                    _ = draw(s, width: 10 + w * 290 / 255, height: 4 + h * 96 / 255, composer: composer)
+                let width = 10 + w * 290 / 255, height = 4 + h * 96 / 255
+                if width * height <= cellsLeft {
+                    cellsLeft -= width * height
+                    _ = draw(s, width: width, height: height, composer: composer)
                 }
             case 0xF1:   // the current image arrives
                 if let p = s.imagePath {
@@ -173,10 +174,8 @@ public enum FuzzTargets {
             case 0xF2:   // an image fails
                 if let p = s.paths.first { s = reduce(s, .imageFailed(path: p, message: "bad")).0 }
             case 0xF3, 0xF4:   // partial / final map for the current key
-                guard let key = s.currentKey, let w = byte(), let h = byte() else { break }
-                let mw = w % 9, mh = h % 9
-                let r = MapResult(map: (0..<(mw * mh)).map { Float($0 % 5) }, width: mw, height: mh,
-                                  done: w % 4, total: 3, seconds: b == 0xF4 ? 0.5 : nil)
+                guard let key = s.currentKey, let d = byte() else { break }
+                let r = fuzzMap(key, done: d % 4, final: b == 0xF4)
                 s = reduce(s, b == 0xF4 ? .finished(key, r) : .progress(key, r)).0
             case 0xF5:
                 if let key = s.currentKey { s = reduce(s, .failed(key, "no")).0 }
@@ -202,6 +201,23 @@ public enum FuzzTargets {
         let args = bytes.dropFirst().split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         let command = commands[Int(first) % commands.count].split(separator: " ").map(String.init)
         _ = IGCLI.parseOnly(command + args)
+    }
+
+    /// The viewer keeps one Composer for its whole session, and so does this target, across
+    /// inputs: its bounded caches of resized photos and rendered tiles are pure (a cached tile is
+    /// the one a new render would give), so an input draws the same screen either way and only
+    /// the time differs. Only libFuzzer's one thread uses it, one input at a time.
+    nonisolated(unsafe) private static let viewerComposer = Composer(mode: .c256)
+
+    /// The map a job of `key` posts after `done` of 3 steps: from 0x0 to 8x8 values, a function
+    /// of the key and `done` alone (as in the viewer, where one key's map is one computation),
+    /// so that the shared Composer's tiles, cached by key and progress, stay pure.
+    static func fuzzMap(_ key: JobKey, done: Int, final: Bool) -> MapResult {
+        var h: UInt32 = 2_166_136_261   // FNV-1a of the key's text: the same in every process
+        for b in key.description.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+        let w = Int(h % 9), hgt = Int(h / 9 % 9)
+        return MapResult(map: (0..<(w * hgt)).map { Float(($0 + done) % 5) }, width: w, height: hgt,
+                         done: done, total: 3, seconds: final ? 0.5 : nil)
     }
 
     /// Counters of how deep inputs got, by target (see `onnx`); `report()` prints them.
