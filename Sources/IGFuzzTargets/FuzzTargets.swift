@@ -146,11 +146,14 @@ public enum FuzzTargets {
 
     /// Key sequences (bytes as keys, some as special keys, resizes that redraw at a size
     /// from 10x4 to 300x100, and job events) against the viewer's pure reducer and drawing.
-    public static func viewerKeys(_ bytes: [UInt8]) {
+    public static func viewerKeys(_ bytes: [UInt8]) { _ = viewerKeys(bytes, composer: viewerComposer) }
+
+    /// `viewerKeys` with the given Composer; the last screen drawn at 80x24 (nil when the bytes
+    /// end inside a resize).
+    public static func viewerKeys(_ bytes: [UInt8], composer: Composer) -> Screen? {
         let layers = [LayerInfo(name: "a", display: "a", shape: [8, 4, 4]), LayerInfo(name: "b", display: "b", shape: [4, 2, 2])]
         var s = ViewerState(modelName: "fuzz", labels: ["cat", "dog", "tabby cat"], layers: layers,
                             defaultLayer: "b", paths: ["one.png", "two.png", "three.png"])
-        let composer = viewerComposer
         // Redraws at the sizes the bytes ask for, up to one 300x100 screen of cells per input:
         // past that they add time (the pictures' pixels, 32 per cell), not coverage (the
         // timeout-d167c178... regression file was 13 s on a loaded machine, 2 s unsanitized).
@@ -160,7 +163,7 @@ public enum FuzzTargets {
         while let b = byte() {
             switch b {
             case 0xF0:   // resize + redraw
-                guard let w = byte(), let h = byte() else { return }
+                guard let w = byte(), let h = byte() else { return nil }
                 let width = 10 + w * 290 / 255, height = 4 + h * 96 / 255
                 if width * height <= cellsLeft {
                     cellsLeft -= width * height
@@ -190,7 +193,7 @@ public enum FuzzTargets {
             }
             if s.quit { s.quit = false }
         }
-        _ = draw(s, width: 80, height: 24, composer: composer)
+        return draw(s, width: 80, height: 24, composer: composer)
     }
 
     /// Command-line parsing (and option validation) of every subcommand, never running it.
