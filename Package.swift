@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "IGRenderTests", dependencies: ["IGRender", "IGImaging"]),
         .testTarget(name: "IGViewerTests", dependencies: ["IGViewer", "IGRender"]),
         .testTarget(name: "IGCLITests", dependencies: ["IGCLI"]),
-        .testTarget(name: "IGFuzzTests", dependencies: ["IGFuzzTargets", "IGViewer"]),
+        .testTarget(name: "IGFuzzTests", dependencies: ["IGFuzzTargets", "IGViewer", "IGTestSupport"]),
     ],
     // Every target, tests included, in the Swift 6 language mode (complete strict concurrency
     // checking); `@unchecked Sendable` appears only with a comment saying why it is safe.

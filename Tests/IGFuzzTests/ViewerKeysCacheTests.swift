@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import IGFuzzTargets
+import IGTestSupport
 import IGViewer
 
 /// The viewer-keys target keeps one Composer across inputs (as the viewer keeps one for its
@@ -12,7 +13,7 @@ import IGViewer
 final class ViewerKeysCacheTests: XCTestCase {
     func testASharedComposerDrawsWhatAFreshOneDraws() throws {
         var inputs = ReplayTests.files("viewer-keys").map { [UInt8](try! Data(contentsOf: $0)) }
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let keys = Array("npbrovcs+-Mjk[]tdg0123".utf8)
         for _ in 0..<24 {
             var bytes: [UInt8] = [0xF1]
@@ -45,18 +46,5 @@ final class ViewerKeysCacheTests: XCTestCase {
         // Not vacuous: the shared Composer served tiles from its cache.
         XCTAssertGreaterThan(freshRenders, 0)
         XCTAssertLessThan(shared.renders, freshRenders * 3 / 4, "the shared Composer rendered \(shared.renders) of \(freshRenders) tiles")
-    }
-}
-
-/// A small seeded generator (SplitMix64), so the inputs are the same on every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
