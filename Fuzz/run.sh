@@ -70,10 +70,12 @@ fuzz_one() {
     t0=$(date +%s)
     while :; do
         # -rss_limit_mb: an input that makes igcam allocate > 2 GB is a bug (limits must refuse it first).
+        # The log grows as it runs (tail -f it); this run's part of it is read back below.
+        local from=$(($(stat -c %s "$log") + 1))
         fuzz_bin "$t" -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 \
-            -artifact_prefix="$regress/" -print_final_stats=1 "$corpus" "$regress" >"$log.part" 2>&1
+            -artifact_prefix="$regress/" -print_final_stats=1 "$corpus" "$regress" >>"$log" 2>&1
         rc=$?
-        cat "$log.part" >>"$log"
+        tail -c +"$from" "$log" >"$log.part"
         n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log.part" | grep -o '[0-9]*$' | tail -1)
         execs=$((execs + ${n:-0}))
         # Slow units and timeouts that are not slow alone were stalls: set aside, go on.
