@@ -24,6 +24,13 @@ let maxFoldElements = 1 << 24
 /// Largest element count of an integer constant made at load time (shape arithmetic).
 let maxFoldedIntegers = 1 << 16
 
+/// How many values all the constants made at load time may hold together, for a model of
+/// `bytes` bytes (file and external data): 2^22, or four values per byte read. A constant taken
+/// from the file holds at most one value per byte (a float one per four), so every weight may go
+/// through at least four folded ops (a Transpose, a Reshape...); what goes past it is data the
+/// file does not hold, made by ConstantOfShape, Expand or Range and carried on.
+func foldBudget(bytes: Int) -> Int { max(1 << 22, bytes.multipliedReportingOverflow(by: 4).overflow ? Int.max : bytes * 4) }
+
 /// Product of `s`, or nil on a negative entry or a product above `limit`
 /// (by default the largest load-time constant).
 func checkedProduct(_ s: [Int], limit: Int = maxFoldElements) -> Int? { IGEngine.checkedProduct(s, limit: limit) }

@@ -31,7 +31,7 @@ public enum ONNXImporter {
         guard let graph = model.graph, !graph.nodes.isEmpty || !graph.outputs.isEmpty else {
             throw ONNXError(file: fileName, message: "not an ONNX model: no graph found")
         }
-        var imp = Import(file: fileName, directory: dir, opset: model.opset)
+        var imp = Import(file: fileName, directory: dir, opset: model.opset, fileBytes: bytes.count)
         return try imp.run(graph, layout: layout)
     }
 }
@@ -64,9 +64,14 @@ struct Import {
     var origin: [String: NodeMsg] = [:]
     var consumers: [String: Int] = [:]
     var externalCache: [String: [UInt8]] = [:]
+    /// Values in all the constants made at load time so far, and how many the bytes read
+    /// (the file and its external data) allow: see `foldBudget(bytes:)`.
+    var folded = 0
+    var bytesRead: Int
 
-    init(file: String, directory: String, opset: Int) {
+    init(file: String, directory: String, opset: Int, fileBytes: Int) {
         self.file = file; self.directory = directory; self.opset = opset
+        bytesRead = fileBytes
         ctx = LoweringContext(opset: opset, consts: [:], shapes: [:])
     }
 
@@ -93,6 +98,7 @@ struct Import {
                     throw error("missing external data file '\(path)' for tensor '\(t.name)'")
                 }
                 externalCache[l] = [UInt8](d)
+                bytesRead += d.count
             }
             let all = externalCache[l] ?? []
             let len = length ?? (all.count - offset)
@@ -220,6 +226,12 @@ struct Import {
                 // (seconds each under the sanitizers); refuse it where it is made.
                 guard !v.isInt || v.count <= maxFoldedIntegers else {
                     throw FoldError(message: "an integer constant of \(v.count) values (at most \(maxFoldedIntegers): integer tensors are shapes, axes, pads and indices)")
+                }
+                // Load-time work in proportion to the bytes read: a few KB cannot make millions
+                // of values (fuzz finding 8: a 2 KB file sent 16.7M floats through six ops).
+                folded += v.count
+                guard folded <= foldBudget(bytes: bytesRead) else {
+                    throw FoldError(message: "the constants made at load time reach \(folded) values, more than a model of \(bytesRead) bytes can describe (at most \(foldBudget(bytes: bytesRead)))")
                 }
                 ctx.consts[out] = v
             } catch let e as FoldError { throw error(e.message, n) }

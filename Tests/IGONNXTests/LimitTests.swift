@@ -41,6 +41,22 @@ final class LimitTests: XCTestCase {
         }
     }
 
+    /// Fuzz finding 8: a 2,232-byte model makes 16.7M float zeros (ConstantOfShape, just under the
+    /// 2^24 per-constant limit) and folds them through Concat, Reshape, Slice, Transpose and
+    /// Reshape before a Cast to integers is refused (0.86 s, 9.7 s under the sanitizers). The
+    /// load-time work is now in proportion to the bytes read, so it is refused where it is made.
+    func testLoadTimeConstantsAreBoundedByTheFileSize() throws {
+        let path = URL(fileURLWithPath: Self.dir).deletingLastPathComponent()
+            .appendingPathComponent("fuzz/onnx/slow-unit-5a82ae379142f5870b12831f520ee08849e266ec").path
+        XCTAssertThrowsError(try ONNXImporter.load(path: path)) { e in
+            let d = "\(e)"
+            XCTAssertTrue(d.contains("node '/ConstantOfShape'") && d.contains("more than a model of 2232 bytes can describe"), d)
+        }
+        XCTAssertEqual(foldBudget(bytes: 2232), 1 << 22)
+        XCTAssertEqual(foldBudget(bytes: 100_000_000), 400_000_000)
+        XCTAssertEqual(foldBudget(bytes: Int.max / 2), Int.max)
+    }
+
     /// Integer lists print whole up to 16 values (as Swift prints them), else their first 8 and length.
     func testBoundedDescription() {
         XCTAssertEqual(boundedDescription([1, 2, 3]), [1, 2, 3].description)
