@@ -80,9 +80,9 @@ let package = Package(
         .testTarget(name: "IGExplainTests", dependencies: ["IGExplain", "IGModel", "IGEngine", "IGFast"]),
         .testTarget(name: "IGEvalTests", dependencies: ["IGEval", "IGImaging"]),
         .testTarget(name: "IGRenderTests", dependencies: ["IGRender", "IGImaging"]),
-        .testTarget(name: "IGViewerTests", dependencies: ["IGViewer", "IGRender"]),
+        .testTarget(name: "IGViewerTests", dependencies: ["IGViewer", "IGRender", "IGEngine"]),
         .testTarget(name: "IGCLITests", dependencies: ["IGCLI"]),
-        .testTarget(name: "IGFuzzTests", dependencies: ["IGFuzzTargets", "IGViewer", "IGTestSupport"]),
+        .testTarget(name: "IGFuzzTests", dependencies: ["IGFuzzTargets", "IGViewer", "IGEngine"]),
     ],
     // Every target, tests included, in the Swift 6 language mode (complete strict concurrency
     // checking); `@unchecked Sendable` appears only with a comment saying why it is safe.

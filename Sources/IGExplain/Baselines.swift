@@ -1,4 +1,5 @@
 import Foundation
+import IGEngine
 import IGImaging
 
 /// Baseline images for Integrated Grad-CAM, in pixel space [0, 1], CHW.
@@ -16,15 +17,8 @@ enum Baselines {
             return gaussianBlur(chw: image, channels: 3, height: height, width: width, sigma: sigma,
                                 radius: max(1, Int((3 * sigma).rounded(.up))))
         case .noise(let seed):
-            var state = seed &+ 0x9E37_79B9_7F4A_7C15
-            return (0..<image.count).map { _ in
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                z ^= z >> 31
-                return Float(z >> 40) / Float(1 << 24)
-            }
+            var g = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
+            return (0..<image.count).map { _ in Float(g.next() >> 40) / Float(1 << 24) }
         }
     }
 }

@@ -1,3 +1,5 @@
+import IGEngine
+
 /// A structure-aware mutator for protobuf files (ONNX models), for libFuzzer's
 /// `LLVMFuzzerCustomMutator` (Fuzz/Sources/igcam-fuzz).
 ///
@@ -116,7 +118,7 @@ public enum ProtobufMutator {
     public static func mutate(_ data: [UInt8], maxSize: Int, seed: UInt64,
                               mutateBytes: ([UInt8], Int) -> [UInt8]) -> [UInt8]? {
         guard var fields = parse(data[...]), !fields.isEmpty else { return nil }
-        var rng = Mix(state: seed)
+        var rng = SplitMix64(seed: seed)   // seeded by libFuzzer, so a mutation replays
         var paths: [[Int]] = []
         collect(fields, prefix: [], into: &paths)
         let path = paths[rng.below(paths.count)]
@@ -143,7 +145,7 @@ public enum ProtobufMutator {
         return out.count <= maxSize && out != data ? out : nil
     }
 
-    private static func changed(_ v: Value, rng: inout Mix, budget: Int, mutateBytes: ([UInt8], Int) -> [UInt8]) -> Value {
+    private static func changed(_ v: Value, rng: inout SplitMix64, budget: Int, mutateBytes: ([UInt8], Int) -> [UInt8]) -> Value {
         switch v {
         case .varint(let x):
             let choices: [UInt64] = [0, 1, 2, x &+ 1, x &- 1, x << 1, x >> 1, UInt64.max, UInt64.max - 1,
@@ -196,17 +198,9 @@ public enum ProtobufMutator {
         update(&m, at: Array(path.dropFirst()), body)
         fields[path[0]].value = .message(m)
     }
+}
 
-    /// SplitMix64, seeded by libFuzzer, so a mutation can be replayed.
-    struct Mix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
+extension SplitMix64 {
+    /// A number in 0..<n.
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
+import IGEngine
 @testable import IGFuzzTargets
-import IGTestSupport
 
 /// The onnx target's structure-aware mutator (Sources/IGFuzzTargets/ProtobufMutator.swift).
 final class ProtobufMutatorTests: XCTestCase {

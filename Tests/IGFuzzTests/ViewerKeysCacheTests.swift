@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
+import IGEngine
 import IGFuzzTargets
-import IGTestSupport
 import IGViewer
 
 /// The viewer-keys target keeps one Composer across inputs (as the viewer keeps one for its

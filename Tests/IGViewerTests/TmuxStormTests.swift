@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import IGEngine
 
 /// Storms against the real `igcam view` in tmux (issue 10): 10,000 random keys (every bound
 /// key, arrows, garbage bytes, escape sequences cut in half) with 100 resizes between 10x4 and
@@ -18,16 +19,11 @@ final class TmuxStormTests: XCTestCase {
         guard photos.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else { throw XCTSkip("bundled photos missing") }
     }
 
-    /// splitmix64: small, seedable, the same on every platform.
+    /// IGEngine's SplitMix64 (seedable, the same on every platform) with picks.
     struct RNG {
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var g: SplitMix64
+        init(s: UInt64) { g = SplitMix64(seed: s) }
+        mutating func next() -> UInt64 { g.next() }
         mutating func int(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(next() % UInt64(r.count)) }
         mutating func pick<T>(_ a: [T]) -> T { a[int(0...(a.count - 1))] }
     }
