@@ -14,6 +14,7 @@
 # FUZZ_JOBS=N runs N targets at once (default 1; `make fuzz-ci` uses one per core): each target
 # still gets SECONDS of its own, so N cores finish N times sooner with the same executions.
 # FUZZ_STATS=1 makes the onnx target print how deep its inputs got (into its log).
+# FUZZ_FLAGS adds libFuzzer options (e.g. FUZZ_FLAGS=-max_len=128 for cli: long inputs are slow).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-600}
@@ -76,7 +77,7 @@ fuzz_one() {
         # -len_control=100: libFuzzer's default, which it turns off when a custom mutator exists
         # (the driver has one, for onnx): every target grows its inputs gradually.
         fuzz_bin "$t" -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 -len_control=100 \
-            -artifact_prefix="$regress/" -print_final_stats=1 "$corpus" "$regress" >>"$log" 2>&1
+            -artifact_prefix="$regress/" -print_final_stats=1 ${FUZZ_FLAGS:-} "$corpus" "$regress" >>"$log" 2>&1
         rc=$?
         tail -c +"$from" "$log" >"$log.part"
         n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log.part" | grep -o '[0-9]*$' | tail -1)
