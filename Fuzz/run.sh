@@ -58,7 +58,7 @@ fuzz_bin() {
 # inputs that take 53-104 ms alone), so its file goes to Fuzz/.build/stalls/ and fuzzing goes
 # on. (Half, not all of it: finding 8 took 9.7 s alone, a real slow input just under 10 s.)
 slow_alone() { # target file
-    fuzz_bin "$1" -timeout=5 -runs=3 "$2" >"Fuzz/.build/stalls/last-check.log" 2>&1 && return 1
+    fuzz_bin "$1" -timeout=5 -runs=3 "$2" >"Fuzz/.build/stalls/check-$1.log" 2>&1 && return 1
     return 0
 }
 

@@ -29,7 +29,10 @@ let maxFoldedIntegers = 1 << 16
 /// from the file holds at most one value per byte (a float one per four), so every weight may go
 /// through at least four folded ops (a Transpose, a Reshape...); what goes past it is data the
 /// file does not hold, made by ConstantOfShape, Expand or Range and carried on.
-func foldBudget(bytes: Int) -> Int { max(1 << 22, bytes.multipliedReportingOverflow(by: 4).overflow ? Int.max : bytes * 4) }
+func foldBudget(bytes: Int) -> Int {
+    let (p, overflow) = bytes.multipliedReportingOverflow(by: 4)
+    return max(1 << 22, overflow ? .max : p)
+}
 
 /// Product of `s`, or nil on a negative entry or a product above `limit`
 /// (by default the largest load-time constant).

@@ -230,8 +230,9 @@ struct Import {
                 // Load-time work in proportion to the bytes read: a few KB cannot make millions
                 // of values (fuzz finding 8: a 2 KB file sent 16.7M floats through six ops).
                 folded += v.count
-                guard folded <= foldBudget(bytes: bytesRead) else {
-                    throw FoldError(message: "the constants made at load time reach \(folded) values, more than a model of \(bytesRead) bytes can describe (at most \(foldBudget(bytes: bytesRead)))")
+                let budget = foldBudget(bytes: bytesRead)
+                guard folded <= budget else {
+                    throw FoldError(message: "the constants made at load time reach \(folded) values, more than a model of \(bytesRead) bytes can describe (at most \(budget))")
                 }
                 ctx.consts[out] = v
             } catch let e as FoldError { throw error(e.message, n) }
